@@ -1,0 +1,48 @@
+// Command kritis-validation-hook is the admission webhook server: it admits
+// workloads whose images are attested by the authorities that the
+// GenericAttestationPolicies of their namespace name.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/kritis-project/kritis/internal/hook"
+)
+
+func main() {
+	var o hook.Options
+	var insecure string
+	flag.StringVar(&o.Host, "host", "", "address to serve HTTPS on (empty: all)")
+	flag.IntVar(&o.Port, "port", 9443, "port to serve HTTPS on")
+	flag.StringVar(&o.CertDir, "cert-dir", "/etc/kritis/certs", "directory holding tls.crt and tls.key, reloaded on change")
+	flag.StringVar(&o.HealthAddr, "health-addr", ":8081", "address of /healthz and /readyz (0 disables)")
+	flag.StringVar(&o.MetricsAddr, "metrics-addr", "0", "address of Prometheus /metrics (0 disables)")
+	flag.DurationVar(&o.Timeout, "timeout", 8*time.Second, "deadline of one admission decision; keep it below the webhook's timeoutSeconds")
+	flag.StringVar(&insecure, "insecure-registries", "", "comma-separated registries (host[:port]) reached over plain HTTP; loopback always is")
+	flag.BoolVar(&o.LeaderElection, "leader-elect", false, "elect one replica to write authority status")
+	flag.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader election Lease (default: the pod's)")
+	zo := zap.Options{}
+	zo.BindFlags(flag.CommandLine)
+	flag.Parse()
+	if insecure != "" {
+		o.InsecureRegistries = strings.Split(insecure, ",")
+	}
+	o.Logger = zap.New(zap.UseFlagOptions(&zo))
+
+	cfg, err := ctrl.GetConfig()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "kritis-validation-hook: %v\n", err)
+		os.Exit(1)
+	}
+	if err := hook.Run(ctrl.SetupSignalHandler(), cfg, o); err != nil {
+		fmt.Fprintf(os.Stderr, "kritis-validation-hook: %v\n", err)
+		os.Exit(1)
+	}
+}

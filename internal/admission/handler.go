@@ -1,0 +1,191 @@
+// Package admission turns an AdmissionReview into a decision.
+//
+// One request crosses four hops: the handler decodes the object and lists
+// its images (package workload), looks up what applies to the namespace
+// (package policy), fetches each image's signatures once (package attest)
+// and lets the policies judge them. Every error on that path denies, and
+// the denial says which image failed, where it is in the object, and why.
+package admission
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/go-logr/logr"
+	admissionv1 "k8s.io/api/admission/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/kritis-project/kritis/internal/policy"
+	"github.com/kritis-project/kritis/internal/reference"
+	"github.com/kritis-project/kritis/internal/workload"
+	"github.com/kritis-project/kritis/pkg/attest"
+)
+
+// Policies gives the compiled policies of a namespace.
+type Policies interface {
+	Namespace(ns string) (*policy.Namespace, error)
+}
+
+// Handler decides admission requests. It is safe for concurrent use.
+type Handler struct {
+	policies Policies
+	source   attest.Source
+	timeout  time.Duration
+	parallel int
+	log      logr.Logger
+}
+
+// Option configures a Handler.
+type Option func(*Handler)
+
+// WithTimeout bounds the work of one request. It must be shorter than the
+// webhook's timeoutSeconds, so that the hook denies with a cause rather
+// than the API server giving up on it.
+func WithTimeout(d time.Duration) Option { return func(h *Handler) { h.timeout = d } }
+
+// WithParallelism bounds how many registries are queried at once per request.
+func WithParallelism(n int) Option { return func(h *Handler) { h.parallel = n } }
+
+// WithLogger sets the logger; the default discards.
+func WithLogger(l logr.Logger) Option { return func(h *Handler) { h.log = l } }
+
+// NewHandler returns a Handler reading policies from p and signatures from s.
+func NewHandler(p Policies, s attest.Source, opts ...Option) *Handler {
+	h := &Handler{policies: p, source: s, timeout: 8 * time.Second, parallel: 8, log: logr.Discard()}
+	for _, o := range opts {
+		o(h)
+	}
+	if h.parallel < 1 {
+		h.parallel = 1
+	}
+	return h
+}
+
+var _ admission.Handler = (*Handler)(nil)
+
+// Handle implements admission.Handler.
+func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.Response {
+	log := h.log.WithValues("uid", req.UID, "namespace", req.Namespace, "kind", req.Kind.Kind, "name", req.Name, "operation", req.Operation)
+	resp := h.decide(ctx, req)
+	if resp.Allowed {
+		log.V(1).Info("admitted", "reason", resp.Result.Message)
+	} else {
+		log.Info("denied", "reason", resp.Result.Message)
+	}
+	return resp
+}
+
+func (h *Handler) decide(ctx context.Context, req admission.Request) admission.Response {
+	switch req.Operation {
+	case admissionv1.Create, admissionv1.Update:
+	default:
+		return admission.Allowed(fmt.Sprintf("operation %s runs no image", req.Operation))
+	}
+	gvk := schema.GroupVersionKind{Group: req.Kind.Group, Version: req.Kind.Version, Kind: req.Kind.Kind}
+	obj, err := workload.Extract(gvk, req.Object.Raw)
+	if err != nil {
+		var unsupported *workload.UnsupportedKindError
+		if errors.As(err, &unsupported) {
+			return admission.Denied(err.Error())
+		}
+		return admission.Errored(http.StatusBadRequest, err)
+	}
+	ns, err := h.policies.Namespace(req.Namespace)
+	if err != nil {
+		return admission.Denied(fmt.Sprintf("cannot tell which policies apply in namespace %s: %v", req.Namespace, err))
+	}
+	if len(ns.Policies) == 0 {
+		return admission.Allowed(fmt.Sprintf("no GenericAttestationPolicy in namespace %s", req.Namespace))
+	}
+	if len(obj.Images) == 0 {
+		return admission.Allowed("the object runs no image")
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, h.timeout)
+	defer cancel()
+	failures := h.check(ctx, ns, obj.Images)
+	if len(failures) == 0 {
+		return admission.Allowed(fmt.Sprintf("every image is attested under the policies of namespace %s", req.Namespace))
+	}
+	return admission.Denied(denial(failures))
+}
+
+// failure is one image that did not pass, with every reason.
+type failure struct {
+	image   workload.Image
+	reasons []string
+}
+
+// check verifies every image and returns those that fail, in object order.
+// The same reference in several containers is fetched and judged once.
+func (h *Handler) check(ctx context.Context, ns *policy.Namespace, images []workload.Image) []failure {
+	type result struct{ reasons []string }
+	unique := map[string]int{}
+	var refs []string
+	for _, img := range images {
+		if _, seen := unique[img.Ref]; !seen {
+			unique[img.Ref] = len(refs)
+			refs = append(refs, img.Ref)
+		}
+	}
+	results := make([]result, len(refs))
+	forEach(ctx, len(refs), h.parallel, func(ctx context.Context, i int) {
+		defer func() {
+			// A panic on one image must not take the process down with
+			// it (controller-runtime only guards the request goroutine).
+			if p := recover(); p != nil {
+				results[i].reasons = []string{fmt.Sprintf("internal error: %v", p)}
+			}
+		}()
+		results[i].reasons = h.checkOne(ctx, ns, refs[i])
+	})
+	var out []failure
+	for _, img := range images {
+		if r := results[unique[img.Ref]]; len(r.reasons) > 0 {
+			out = append(out, failure{image: img, reasons: r.reasons})
+		}
+	}
+	return out
+}
+
+// checkOne returns why ref fails, or nothing when it passes.
+func (h *Handler) checkOne(ctx context.Context, ns *policy.Namespace, written string) []string {
+	ref, err := reference.Parse(written)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	if ref.Digest == nil {
+		return []string{fmt.Sprintf("referenced by tag %q; only a reference by digest (%s@sha256:...) can be verified", ref.Tag.TagStr(), ref.Tag.Context().String())}
+	}
+	sigs, err := h.source.Signatures(ctx, *ref.Digest)
+	if err != nil {
+		if ctx.Err() != nil {
+			return []string{fmt.Sprintf("registry error: no answer within the hook's deadline of %s: %v", h.timeout, err)}
+		}
+		return []string{fmt.Sprintf("registry error: %v", err)}
+	}
+	v := ns.Evaluate(*ref.Digest, sigs)
+	if v.OK {
+		return nil
+	}
+	return v.Reasons
+}
+
+// denial renders the message of a denied request. The first line is the
+// original kritis's, naming the first failing image as written; the lines
+// after it give, per failing container, the field path and each reason.
+func denial(fs []failure) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "image %s is not attested", fs[0].image.Ref)
+	for _, f := range fs {
+		for _, r := range f.reasons {
+			fmt.Fprintf(&b, "\n  %s: %s: %s", f.image.Path, f.image.Ref, r)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,173 @@
+// Package hook assembles the webhook server: the controller-runtime manager
+// with its informer caches, the HTTPS server with certificates reloaded
+// from a directory, health and readiness endpoints, the admission handler
+// and the controller that reports each authority's key in its status.
+package hook
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
+	ctrladmission "sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/kritis-project/kritis/api/v1beta1"
+	"github.com/kritis-project/kritis/internal/admission"
+	"github.com/kritis-project/kritis/internal/policy"
+	"github.com/kritis-project/kritis/pkg/attest"
+)
+
+// Paths the webhook configurations point at. Both serve the same handler:
+// it reads the pod spec out of every kind it knows.
+const (
+	PodsPath      = "/validate/pods"
+	WorkloadsPath = "/validate/workloads"
+)
+
+// Options configure the webhook server.
+type Options struct {
+	// Host and Port the HTTPS server listens on.
+	Host string
+	Port int
+	// CertDir holds tls.crt and tls.key; they are reloaded when they change.
+	CertDir string
+	// HealthAddr serves /healthz and /readyz; "0" disables.
+	HealthAddr string
+	// MetricsAddr serves Prometheus metrics; "0" disables.
+	MetricsAddr string
+	// Timeout bounds one admission decision. Keep it below the webhook
+	// configuration's timeoutSeconds (10 s as shipped).
+	Timeout time.Duration
+	// InsecureRegistries are registries (host[:port]) reached over plain
+	// HTTP. Loopback registries always are.
+	InsecureRegistries []string
+	// LeaderElection makes one replica of many write authority status.
+	LeaderElection          bool
+	LeaderElectionNamespace string
+	// Logger receives the server's logs.
+	Logger logr.Logger
+}
+
+// Validate reports settings that cannot work.
+func (o *Options) Validate() error {
+	var errs []error
+	if o.Port <= 0 || o.Port > 65535 {
+		errs = append(errs, fmt.Errorf("--port %d is not a TCP port", o.Port))
+	}
+	if o.CertDir == "" {
+		errs = append(errs, errors.New("--cert-dir is required: the API server only calls webhooks over HTTPS"))
+	}
+	if o.Timeout <= 0 {
+		errs = append(errs, fmt.Errorf("--timeout %s must be positive", o.Timeout))
+	}
+	if o.Timeout >= 30*time.Second {
+		errs = append(errs, fmt.Errorf("--timeout %s must be below the API server's largest webhook timeout (30s)", o.Timeout))
+	}
+	for _, r := range o.InsecureRegistries {
+		if _, err := name.NewRegistry(r); err != nil {
+			errs = append(errs, fmt.Errorf("--insecure-registry %q: %w", r, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Scheme knows the built-in kinds and kritis.grafeas.io/v1beta1.
+func Scheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(s); err != nil {
+		panic(fmt.Sprintf("internal error: %v", err))
+	}
+	if err := v1beta1.AddToScheme(s); err != nil {
+		panic(fmt.Sprintf("internal error: %v", err))
+	}
+	return s
+}
+
+// Run serves until ctx ends.
+func Run(ctx context.Context, cfg *rest.Config, o Options) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	log := o.Logger
+	if log.GetSink() == nil {
+		log = logr.Discard()
+	}
+	ctrl.SetLogger(log)
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme: Scheme(),
+		Logger: log,
+		WebhookServer: webhook.NewServer(webhook.Options{
+			Host:    o.Host,
+			Port:    o.Port,
+			CertDir: o.CertDir,
+		}),
+		HealthProbeBindAddress:  o.HealthAddr,
+		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
+		LeaderElection:          o.LeaderElection,
+		LeaderElectionID:        "kritis-validation-hook.grafeas.io",
+		LeaderElectionNamespace: o.LeaderElectionNamespace,
+	})
+	if err != nil {
+		return fmt.Errorf("creating manager: %w", err)
+	}
+
+	store := policy.NewStore()
+	if err := store.Watch(ctx, mgr.GetCache()); err != nil {
+		return err
+	}
+	source, err := attest.NewRegistrySource(registryOptions(o)...)
+	if err != nil {
+		return fmt.Errorf("configuring the registry client: %w", err)
+	}
+	h := admission.NewHandler(store, source, admission.WithTimeout(o.Timeout), admission.WithLogger(log.WithName("admission")))
+	recoverPanic := true
+	wh := &ctrladmission.Webhook{Handler: h, RecoverPanic: &recoverPanic}
+	srv := mgr.GetWebhookServer()
+	srv.Register(PodsPath, admission.RejectMalformed(wh))
+	srv.Register(WorkloadsPath, admission.RejectMalformed(wh))
+
+	if err := (&policy.StatusReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up authority status: %w", err)
+	}
+
+	if o.HealthAddr != "0" && o.HealthAddr != "" {
+		if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
+			return err
+		}
+		if err := mgr.AddReadyzCheck("webhook", srv.StartedChecker()); err != nil {
+			return err
+		}
+		if err := mgr.AddReadyzCheck("policies", func(*http.Request) error {
+			if !store.Synced() {
+				return policy.ErrNotSynced
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	log.Info("starting", "port", o.Port, "certDir", o.CertDir, "timeout", o.Timeout.String())
+	return mgr.Start(ctx)
+}
+
+// registryOptions gives the registry client the docker config of the
+// process (DOCKER_CONFIG or ~/.docker/config.json) and the plain-HTTP list.
+func registryOptions(o Options) []attest.Option {
+	opts := []attest.Option{attest.WithKeychain(authn.DefaultKeychain), attest.WithUserAgent("kritis-validation-hook")}
+	if len(o.InsecureRegistries) > 0 {
+		opts = append(opts, attest.WithInsecureRegistries(o.InsecureRegistries...))
+	}
+	return opts
+}

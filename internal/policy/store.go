@@ -1,0 +1,241 @@
+// Package policy keeps the compiled form of the policies and authorities an
+// operator wrote, and decides whether an image satisfies them.
+//
+// The CRDs are what a person writes; the compiled form is what a request
+// reads. Keys are parsed once, when an object is added or changed in the
+// informer cache, never on the request path; a request takes a snapshot of
+// its namespace under a read lock. A key that does not parse is kept as an
+// error on its authority, so that every request relying on it is denied
+// with that cause.
+package policy
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+
+	toolscache "k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+
+	"github.com/kritis-project/kritis/api/v1beta1"
+	"github.com/kritis-project/kritis/pkg/attest"
+)
+
+// Authority is an AttestationAuthority ready for verification.
+type Authority struct {
+	attest.Authority
+	// Err says why the authority cannot verify anything (a bad key); nil
+	// when it can.
+	Err error
+}
+
+// Policy is a GenericAttestationPolicy ready for evaluation.
+type Policy struct {
+	Name        string
+	Authorities []string
+}
+
+// Namespace is what applies to one namespace at one moment.
+type Namespace struct {
+	Name        string
+	Policies    []Policy
+	Authorities map[string]*Authority
+}
+
+// Store holds the compiled policies and authorities of every namespace,
+// fed by informer events.
+type Store struct {
+	mu          sync.RWMutex
+	policies    map[string]map[string]Policy
+	authorities map[string]map[string]*Authority
+	synced      []toolscache.InformerSynced
+}
+
+// NewStore returns an empty store. Call Watch to feed it.
+func NewStore() *Store {
+	return &Store{
+		policies:    map[string]map[string]Policy{},
+		authorities: map[string]map[string]*Authority{},
+	}
+}
+
+// Watch registers the store with the informers of c for both kinds.
+func (s *Store) Watch(ctx context.Context, c cache.Informers) error {
+	aa, err := c.GetInformer(ctx, &v1beta1.AttestationAuthority{})
+	if err != nil {
+		return fmt.Errorf("watching AttestationAuthority: %w", err)
+	}
+	r1, err := aa.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
+		AddFunc:    func(o any) { s.putAuthority(o) },
+		UpdateFunc: func(_, o any) { s.putAuthority(o) },
+		DeleteFunc: func(o any) { s.deleteAuthority(o) },
+	})
+	if err != nil {
+		return fmt.Errorf("watching AttestationAuthority: %w", err)
+	}
+	gap, err := c.GetInformer(ctx, &v1beta1.GenericAttestationPolicy{})
+	if err != nil {
+		return fmt.Errorf("watching GenericAttestationPolicy: %w", err)
+	}
+	r2, err := gap.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
+		AddFunc:    func(o any) { s.putPolicy(o) },
+		UpdateFunc: func(_, o any) { s.putPolicy(o) },
+		DeleteFunc: func(o any) { s.deletePolicy(o) },
+	})
+	if err != nil {
+		return fmt.Errorf("watching GenericAttestationPolicy: %w", err)
+	}
+	s.mu.Lock()
+	s.synced = []toolscache.InformerSynced{r1.HasSynced, r2.HasSynced}
+	s.mu.Unlock()
+	return nil
+}
+
+// Synced reports whether the store has seen the initial list of both kinds.
+// Until then the hook cannot know which policies apply and must deny.
+func (s *Store) Synced() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if len(s.synced) == 0 {
+		return false
+	}
+	for _, f := range s.synced {
+		if !f() {
+			return false
+		}
+	}
+	return true
+}
+
+// MarkSynced is for stores filled by hand (tests, the CLI's offline check).
+func (s *Store) MarkSynced() {
+	s.mu.Lock()
+	s.synced = []toolscache.InformerSynced{func() bool { return true }}
+	s.mu.Unlock()
+}
+
+// ErrNotSynced is returned while the informer caches are still filling.
+var ErrNotSynced = fmt.Errorf("policy cache is not synced yet")
+
+// Namespace returns the policies and authorities that apply to ns.
+func (s *Store) Namespace(ns string) (*Namespace, error) {
+	if !s.Synced() {
+		return nil, ErrNotSynced
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := &Namespace{Name: ns, Authorities: map[string]*Authority{}}
+	for _, p := range s.policies[ns] {
+		out.Policies = append(out.Policies, p)
+	}
+	// Map order is random; messages and tests want a stable order.
+	slices.SortFunc(out.Policies, func(a, b Policy) int {
+		switch {
+		case a.Name < b.Name:
+			return -1
+		case a.Name > b.Name:
+			return 1
+		}
+		return 0
+	})
+	for name, a := range s.authorities[ns] {
+		out.Authorities[name] = a
+	}
+	return out, nil
+}
+
+// PutAuthority compiles aa and stores it, replacing any earlier version.
+func (s *Store) PutAuthority(aa *v1beta1.AttestationAuthority) {
+	compiled := Compile(aa)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.authorities[aa.Namespace]
+	if m == nil {
+		m = map[string]*Authority{}
+		s.authorities[aa.Namespace] = m
+	}
+	m[aa.Name] = compiled
+}
+
+// PutPolicy stores gap, replacing any earlier version.
+func (s *Store) PutPolicy(gap *v1beta1.GenericAttestationPolicy) {
+	p := Policy{Name: gap.Name, Authorities: slices.Clone(gap.Spec.AttestationAuthorityNames)}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.policies[gap.Namespace]
+	if m == nil {
+		m = map[string]Policy{}
+		s.policies[gap.Namespace] = m
+	}
+	m[gap.Name] = p
+}
+
+func (s *Store) putAuthority(o any) {
+	if aa, ok := o.(*v1beta1.AttestationAuthority); ok {
+		s.PutAuthority(aa)
+	}
+}
+
+func (s *Store) putPolicy(o any) {
+	if gap, ok := o.(*v1beta1.GenericAttestationPolicy); ok {
+		s.PutPolicy(gap)
+	}
+}
+
+func (s *Store) deleteAuthority(o any) {
+	ns, name, ok := key(o)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.authorities[ns], name)
+	if len(s.authorities[ns]) == 0 {
+		delete(s.authorities, ns)
+	}
+}
+
+func (s *Store) deletePolicy(o any) {
+	ns, name, ok := key(o)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.policies[ns], name)
+	if len(s.policies[ns]) == 0 {
+		delete(s.policies, ns)
+	}
+}
+
+// key reads namespace and name from a deleted object or its tombstone.
+func key(o any) (ns, name string, ok bool) {
+	if t, isTomb := o.(toolscache.DeletedFinalStateUnknown); isTomb {
+		ns, name, err := toolscache.SplitMetaNamespaceKey(t.Key)
+		return ns, name, err == nil
+	}
+	type named interface {
+		GetNamespace() string
+		GetName() string
+	}
+	n, ok := o.(named)
+	if !ok {
+		return "", "", false
+	}
+	return n.GetNamespace(), n.GetName(), true
+}
+
+// Compile parses the key material of aa. It never fails: a bad key is
+// recorded in Err, to be reported by every request that needs the authority
+// and in the authority's status.
+func Compile(aa *v1beta1.AttestationAuthority) *Authority {
+	out := &Authority{Authority: attest.Authority{Name: aa.Name}}
+	pub, err := attest.DecodePublicKeyData(aa.Spec.PublicKeyData)
+	if err != nil {
+		out.Err = fmt.Errorf("spec.publicKeyData: %w", err)
+		return out
+	}
+	out.Keys = []attest.PublicKey{{ID: aa.Spec.PublicKeyID, Key: pub}}
+	return out
+}
