@@ -14,6 +14,7 @@ func AddToScheme(s *runtime.Scheme) error {
 	s.AddKnownTypes(GroupVersion,
 		&AttestationAuthority{}, &AttestationAuthorityList{},
 		&GenericAttestationPolicy{}, &GenericAttestationPolicyList{},
+		&AdmissionAllowlist{}, &AdmissionAllowlistList{},
 	)
 	metav1.AddToGroupVersion(s, GroupVersion)
 	return nil
