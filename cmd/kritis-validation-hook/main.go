@@ -26,6 +26,7 @@ func main() {
 	flag.StringVar(&o.MetricsAddr, "metrics-addr", "0", "address of Prometheus /metrics (0 disables)")
 	flag.DurationVar(&o.Timeout, "timeout", 8*time.Second, "deadline of one admission decision; keep it below the webhook's timeoutSeconds")
 	flag.StringVar(&insecure, "insecure-registries", "", "comma-separated registries (host[:port]) reached over plain HTTP; loopback always is")
+	flag.BoolVar(&o.DryRun, "dry-run", false, "admit what would be denied, with a warning and a DryRunKritisAdmission event")
 	flag.BoolVar(&o.LeaderElection, "leader-elect", false, "elect one replica to write authority status")
 	flag.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader election Lease (default: the pod's)")
 	zo := zap.Options{}

@@ -17,6 +17,8 @@ import (
 
 	"github.com/go-logr/logr"
 	admissionv1 "k8s.io/api/admission/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
@@ -31,12 +33,31 @@ type Policies interface {
 	Namespace(ns string) (*policy.Namespace, error)
 }
 
+// EventRecorder records Kubernetes events (events.k8s.io/v1); the
+// controller-runtime manager's recorder is one.
+type EventRecorder interface {
+	Eventf(regarding, related runtime.Object, eventtype, reason, action, note string, args ...any)
+}
+
+// Event reasons, as ACK's hook records them.
+const (
+	ReasonFailed     = "FailedKritisAdmission"
+	ReasonDryRun     = "DryRunKritisAdmission"
+	ReasonBreakglass = "BreakglassKritisAdmission"
+)
+
+// BreakglassAnnotation on an object admits it without verification, with a
+// warning and an event naming the user.
+const BreakglassAnnotation = "kritis.grafeas.io/breakglass"
+
 // Handler decides admission requests. It is safe for concurrent use.
 type Handler struct {
 	policies Policies
 	source   attest.Source
 	timeout  time.Duration
 	parallel int
+	dryRun   bool
+	events   EventRecorder
 	log      logr.Logger
 }
 
@@ -50,6 +71,15 @@ func WithTimeout(d time.Duration) Option { return func(h *Handler) { h.timeout =
 
 // WithParallelism bounds how many registries are queried at once per request.
 func WithParallelism(n int) Option { return func(h *Handler) { h.parallel = n } }
+
+// WithDryRun admits what would be denied, with a warning and an event of
+// reason DryRunKritisAdmission: for trying a policy on a live namespace.
+func WithDryRun(on bool) Option { return func(h *Handler) { h.dryRun = on } }
+
+// WithEventRecorder records an event for each denial, dry-run failure and
+// breakglass use. Events are never recorded for dry-run requests: the
+// webhook declares that it has no side effects.
+func WithEventRecorder(r EventRecorder) Option { return func(h *Handler) { h.events = r } }
 
 // WithLogger sets the logger; the default discards.
 func WithLogger(l logr.Logger) Option { return func(h *Handler) { h.log = l } }
@@ -105,6 +135,17 @@ func (h *Handler) decide(ctx context.Context, req admission.Request) admission.R
 	if len(obj.Images) == 0 {
 		return admission.Allowed("the object runs no image")
 	}
+	if req.Operation == admissionv1.Update && imagesUnchanged(gvk, req.OldObject.Raw, obj.Images) {
+		// Scaling, relabelling or a rollout restart must keep working
+		// even if a signature has since gone: the running images were
+		// admitted when they were set.
+		return admission.Allowed("the update changes no image")
+	}
+	if _, ok := obj.Meta.Annotations[BreakglassAnnotation]; ok {
+		msg := fmt.Sprintf("breakglass: %s admitted without image verification (annotation %s), by %s", objectName(req, obj), BreakglassAnnotation, req.UserInfo.Username)
+		h.event(req, obj, "Warning", ReasonBreakglass, "Admit", msg)
+		return admission.Allowed(msg).WithWarnings(msg)
+	}
 
 	ctx, cancel := context.WithTimeout(ctx, h.timeout)
 	defer cancel()
@@ -112,7 +153,70 @@ func (h *Handler) decide(ctx context.Context, req admission.Request) admission.R
 	if len(failures) == 0 {
 		return admission.Allowed(fmt.Sprintf("every image is attested under the policies of namespace %s", req.Namespace))
 	}
-	return admission.Denied(denial(failures))
+	msg := denial(failures)
+	if h.dryRun {
+		first, _, _ := strings.Cut(msg, "\n")
+		h.event(req, obj, "Warning", ReasonDryRun, "Admit", "dry run, would deny: "+msg)
+		return admission.Allowed("dry run: " + msg).WithWarnings("kritis dry run, would deny: " + first)
+	}
+	h.event(req, obj, "Warning", ReasonFailed, "Deny", msg)
+	return admission.Denied(msg)
+}
+
+// event records an event about the object of req, unless the request is a
+// dry run or no recorder is set.
+func (h *Handler) event(req admission.Request, obj *workload.Object, eventtype, reason, action, note string) {
+	if h.events == nil || (req.DryRun != nil && *req.DryRun) {
+		return
+	}
+	ref := &corev1.ObjectReference{
+		APIVersion: schema.GroupVersion{Group: req.Kind.Group, Version: req.Kind.Version}.String(),
+		Kind:       req.Kind.Kind,
+		Namespace:  req.Namespace,
+		Name:       objectName(req, obj),
+		UID:        obj.Meta.UID,
+	}
+	// An event note is limited to 1 kB.
+	if len(note) > 1000 {
+		note = note[:1000] + "..."
+	}
+	h.events.Eventf(ref, nil, eventtype, reason, action, "%s", note)
+}
+
+// objectName names the object, even on CREATE with generateName.
+func objectName(req admission.Request, obj *workload.Object) string {
+	switch {
+	case req.Name != "":
+		return req.Name
+	case obj.Meta.Name != "":
+		return obj.Meta.Name
+	case obj.Meta.GenerateName != "":
+		return obj.Meta.GenerateName + "*"
+	}
+	return "(unnamed)"
+}
+
+// imagesUnchanged reports whether every image of the updated object was
+// already in the object before the update. The old object comes from the
+// API server's storage, not from the client.
+func imagesUnchanged(gvk schema.GroupVersionKind, oldRaw []byte, images []workload.Image) bool {
+	if len(oldRaw) == 0 {
+		return false
+	}
+	old, err := workload.Extract(gvk, oldRaw)
+	if err != nil {
+		return false
+	}
+	before := map[string]bool{}
+	for _, img := range old.Images {
+		before[img.Ref] = true
+	}
+	for _, img := range images {
+		if !before[img.Ref] {
+			return false
+		}
+	}
+	return true
 }
 
 // failure is one image that did not pass, with every reason.

@@ -53,6 +53,9 @@ type Options struct {
 	// InsecureRegistries are registries (host[:port]) reached over plain
 	// HTTP. Loopback registries always are.
 	InsecureRegistries []string
+	// DryRun admits what would be denied, with a warning and an event
+	// (ACK's dry-run mode).
+	DryRun bool
 	// LeaderElection makes one replica of many write authority status.
 	LeaderElection          bool
 	LeaderElectionNamespace string
@@ -131,7 +134,11 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	if err != nil {
 		return fmt.Errorf("configuring the registry client: %w", err)
 	}
-	h := admission.NewHandler(store, source, admission.WithTimeout(o.Timeout), admission.WithLogger(log.WithName("admission")))
+	h := admission.NewHandler(store, source,
+		admission.WithTimeout(o.Timeout),
+		admission.WithDryRun(o.DryRun),
+		admission.WithEventRecorder(mgr.GetEventRecorder("kritis-validation-hook")),
+		admission.WithLogger(log.WithName("admission")))
 	recoverPanic := true
 	wh := &ctrladmission.Webhook{Handler: h, RecoverPanic: &recoverPanic}
 	srv := mgr.GetWebhookServer()
@@ -158,7 +165,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 			return err
 		}
 	}
-	log.Info("starting", "port", o.Port, "certDir", o.CertDir, "timeout", o.Timeout.String())
+	log.Info("starting", "port", o.Port, "certDir", o.CertDir, "timeout", o.Timeout.String(), "dryRun", o.DryRun)
 	return mgr.Start(ctx)
 }
 
