@@ -110,7 +110,7 @@ type AttestationAuthorityStatus struct {
 	// +listMapKey=type
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 
-	// KeyType is the parsed key's algorithm, such as ECDSA P-256.
+	// KeyType lists the parsed keys' algorithms, such as ecdsa-p256.
 	// +optional
 	KeyType string `json:"keyType,omitempty"`
 }

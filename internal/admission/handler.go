@@ -259,6 +259,9 @@ func (h *Handler) check(ctx context.Context, ns *policy.Namespace, images []work
 
 // checkOne returns why ref fails, or nothing when it passes.
 func (h *Handler) checkOne(ctx context.Context, ns *policy.Namespace, written string) []string {
+	if _, ok := ns.Allowlisted(written); ok {
+		return nil
+	}
 	ref, err := reference.Parse(written)
 	if err != nil {
 		return []string{err.Error()}

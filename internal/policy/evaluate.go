@@ -5,6 +5,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 
+	"github.com/kritis-project/kritis/internal/allowlist"
+
 	"github.com/kritis-project/kritis/pkg/attest"
 )
 
@@ -17,6 +19,12 @@ type Verdict struct {
 	// Reasons says, when not OK, why each policy failed, one entry per
 	// policy and unmet authority, e.g. "policy p: authority a: no signature found".
 	Reasons []string
+}
+
+// Allowlisted returns the rule that admits image as written without
+// attestation, if one does.
+func (n *Namespace) Allowlisted(image string) (allowlist.Rule, bool) {
+	return n.Allowlist.Match(n.Name, image)
 }
 
 // Evaluate decides whether img, with the signatures found for it, satisfies
@@ -47,6 +55,9 @@ func (n *Namespace) Evaluate(img name.Digest, sigs []attest.Signature) Verdict {
 
 	var v Verdict
 	for _, p := range n.Policies {
+		for _, e := range p.PatternErrors {
+			v.Reasons = append(v.Reasons, fmt.Sprintf("policy %s: %s (ignored)", p.Name, e))
+		}
 		if len(p.Authorities) == 0 {
 			v.Reasons = append(v.Reasons, fmt.Sprintf("policy %s: names no attestation authority, so it admits nothing", p.Name))
 			continue

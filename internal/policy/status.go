@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -52,7 +53,11 @@ func (r *StatusReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 	} else {
 		cond.Status, cond.Reason = metav1.ConditionTrue, ReasonKeyParsed
 		cond.Message = fmt.Sprintf("%d public key(s) ready to verify signatures", len(compiled.Keys))
-		want.KeyType = attest.KeyAlgorithm(compiled.Keys[0].Key)
+		var algs []string
+		for _, k := range compiled.Keys {
+			algs = append(algs, attest.KeyAlgorithm(k.Key))
+		}
+		want.KeyType = strings.Join(algs, ",")
 	}
 	meta.SetStatusCondition(&want.Conditions, cond)
 	if equality.Semantic.DeepEqual(&aa.Status, want) {

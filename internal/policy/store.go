@@ -11,6 +11,7 @@ package policy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -19,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 
 	"github.com/kritis-project/kritis/api/v1beta1"
+	"github.com/kritis-project/kritis/internal/allowlist"
 	"github.com/kritis-project/kritis/pkg/attest"
 )
 
@@ -34,6 +36,11 @@ type Authority struct {
 type Policy struct {
 	Name        string
 	Authorities []string
+	// Allowlist holds the policy's admissionAllowlistPatterns.
+	Allowlist []allowlist.Rule
+	// PatternErrors describe patterns that did not compile; they match
+	// nothing, and denials mention them.
+	PatternErrors []string
 }
 
 // Namespace is what applies to one namespace at one moment.
@@ -41,6 +48,9 @@ type Namespace struct {
 	Name        string
 	Policies    []Policy
 	Authorities map[string]*Authority
+	// Allowlist holds the patterns of the namespace's policies and the
+	// cluster's AdmissionAllowlists that apply to it.
+	Allowlist *allowlist.Set
 }
 
 // Store holds the compiled policies and authorities of every namespace,
@@ -49,7 +59,10 @@ type Store struct {
 	mu          sync.RWMutex
 	policies    map[string]map[string]Policy
 	authorities map[string]map[string]*Authority
-	synced      []toolscache.InformerSynced
+	cluster     map[string][]allowlist.Rule // AdmissionAllowlist name -> rules
+	// sets caches each namespace's allowlist; any change clears it.
+	sets   map[string]*allowlist.Set
+	synced []toolscache.InformerSynced
 }
 
 // NewStore returns an empty store. Call Watch to feed it.
@@ -57,6 +70,8 @@ func NewStore() *Store {
 	return &Store{
 		policies:    map[string]map[string]Policy{},
 		authorities: map[string]map[string]*Authority{},
+		cluster:     map[string][]allowlist.Rule{},
+		sets:        map[string]*allowlist.Set{},
 	}
 }
 
@@ -86,8 +101,20 @@ func (s *Store) Watch(ctx context.Context, c cache.Informers) error {
 	if err != nil {
 		return fmt.Errorf("watching GenericAttestationPolicy: %w", err)
 	}
+	al, err := c.GetInformer(ctx, &v1beta1.AdmissionAllowlist{})
+	if err != nil {
+		return fmt.Errorf("watching AdmissionAllowlist: %w", err)
+	}
+	r3, err := al.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
+		AddFunc:    func(o any) { s.putAllowlist(o) },
+		UpdateFunc: func(_, o any) { s.putAllowlist(o) },
+		DeleteFunc: func(o any) { s.deleteAllowlist(o) },
+	})
+	if err != nil {
+		return fmt.Errorf("watching AdmissionAllowlist: %w", err)
+	}
 	s.mu.Lock()
-	s.synced = []toolscache.InformerSynced{r1.HasSynced, r2.HasSynced}
+	s.synced = []toolscache.InformerSynced{r1.HasSynced, r2.HasSynced, r3.HasSynced}
 	s.mu.Unlock()
 	return nil
 }
@@ -124,8 +151,14 @@ func (s *Store) Namespace(ns string) (*Namespace, error) {
 		return nil, ErrNotSynced
 	}
 	s.mu.RLock()
+	set, cached := s.sets[ns]
+	s.mu.RUnlock()
+	if !cached {
+		set = s.buildSet(ns)
+	}
+	s.mu.RLock()
 	defer s.mu.RUnlock()
-	out := &Namespace{Name: ns, Authorities: map[string]*Authority{}}
+	out := &Namespace{Name: ns, Authorities: map[string]*Authority{}, Allowlist: set}
 	for _, p := range s.policies[ns] {
 		out.Policies = append(out.Policies, p)
 	}
@@ -145,6 +178,69 @@ func (s *Store) Namespace(ns string) (*Namespace, error) {
 	return out, nil
 }
 
+// buildSet compiles the allowlist of ns once per change of its policies
+// or of the cluster's allowlists.
+func (s *Store) buildSet(ns string) *allowlist.Set {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if set, ok := s.sets[ns]; ok {
+		return set
+	}
+	var rules []allowlist.Rule
+	names := make([]string, 0, len(s.policies[ns]))
+	for n := range s.policies[ns] {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		rules = append(rules, s.policies[ns][n].Allowlist...)
+	}
+	cluster := make([]string, 0, len(s.cluster))
+	for n := range s.cluster {
+		cluster = append(cluster, n)
+	}
+	slices.Sort(cluster)
+	for _, n := range cluster {
+		rules = append(rules, s.cluster[n]...)
+	}
+	set := allowlist.NewSet(rules...)
+	s.sets[ns] = set
+	return set
+}
+
+// PutAllowlist compiles an AdmissionAllowlist and stores it.
+func (s *Store) PutAllowlist(al *v1beta1.AdmissionAllowlist) {
+	var rules []allowlist.Rule
+	for _, p := range al.Spec.Patterns {
+		pat, err := allowlist.Compile(p.NamePattern, allowlist.ACK)
+		if err != nil {
+			continue // matches nothing; the CRD schema rejects empty patterns
+		}
+		rules = append(rules, allowlist.Rule{Pattern: pat, Namespace: p.Namespace, Source: "AdmissionAllowlist " + al.Name})
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cluster[al.Name] = rules
+	clear(s.sets)
+}
+
+func (s *Store) putAllowlist(o any) {
+	if al, ok := o.(*v1beta1.AdmissionAllowlist); ok {
+		s.PutAllowlist(al)
+	}
+}
+
+func (s *Store) deleteAllowlist(o any) {
+	_, name, ok := key(o)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.cluster, name)
+	clear(s.sets)
+}
+
 // PutAuthority compiles aa and stores it, replacing any earlier version.
 func (s *Store) PutAuthority(aa *v1beta1.AttestationAuthority) {
 	compiled := Compile(aa)
@@ -161,8 +257,17 @@ func (s *Store) PutAuthority(aa *v1beta1.AttestationAuthority) {
 // PutPolicy stores gap, replacing any earlier version.
 func (s *Store) PutPolicy(gap *v1beta1.GenericAttestationPolicy) {
 	p := Policy{Name: gap.Name, Authorities: slices.Clone(gap.Spec.AttestationAuthorityNames)}
+	for i, ap := range gap.Spec.AdmissionAllowlistPatterns {
+		pat, err := allowlist.Compile(ap.NamePattern, allowlist.Kritis)
+		if err != nil {
+			p.PatternErrors = append(p.PatternErrors, fmt.Sprintf("spec.admissionAllowlistPatterns[%d]: %v", i, err))
+			continue
+		}
+		p.Allowlist = append(p.Allowlist, allowlist.Rule{Pattern: pat, Namespace: gap.Namespace, Source: "GenericAttestationPolicy " + gap.Name})
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	delete(s.sets, gap.Namespace)
 	m := s.policies[gap.Namespace]
 	if m == nil {
 		m = map[string]Policy{}
@@ -203,6 +308,7 @@ func (s *Store) deletePolicy(o any) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	delete(s.sets, ns)
 	delete(s.policies[ns], name)
 	if len(s.policies[ns]) == 0 {
 		delete(s.policies, ns)
@@ -226,16 +332,49 @@ func key(o any) (ns, name string, ok bool) {
 	return n.GetNamespace(), n.GetName(), true
 }
 
-// Compile parses the key material of aa. It never fails: a bad key is
-// recorded in Err, to be reported by every request that needs the authority
-// and in the authority's status.
+// Compile parses the key material of aa: the key of publicKeyData and
+// every entry of publicKeys. It never fails: a bad key is recorded in Err,
+// to be reported by every request that needs the authority and in the
+// authority's status. One bad key makes the whole authority unusable, so
+// that a typo in a rotation is noticed rather than silently ignored.
 func Compile(aa *v1beta1.AttestationAuthority) *Authority {
 	out := &Authority{Authority: attest.Authority{Name: aa.Name}}
-	pub, err := attest.DecodePublicKeyData(aa.Spec.PublicKeyData)
-	if err != nil {
-		out.Err = fmt.Errorf("spec.publicKeyData: %w", err)
-		return out
+	var errs []error
+	if aa.Spec.PublicKeyData != "" {
+		pub, err := attest.DecodePublicKeyData(aa.Spec.PublicKeyData)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("spec.publicKeyData: %w", err))
+		} else {
+			out.Keys = append(out.Keys, attest.PublicKey{ID: aa.Spec.PublicKeyID, Key: pub})
+		}
 	}
-	out.Keys = []attest.PublicKey{{ID: aa.Spec.PublicKeyID, Key: pub}}
+	for i, k := range aa.Spec.PublicKeys {
+		key, err := compileKey(k)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("spec.publicKeys[%d]: %w", i, err))
+			continue
+		}
+		out.Keys = append(out.Keys, key)
+	}
+	switch {
+	case len(errs) > 0:
+		out.Err = errors.Join(errs...)
+		out.Keys = nil
+	case len(out.Keys) == 0:
+		out.Err = errors.New("no public key: set spec.publicKeyData or spec.publicKeys")
+	}
 	return out
+}
+
+func compileKey(k v1beta1.AuthorityPublicKey) (attest.PublicKey, error) {
+	switch k.KeyType {
+	case v1beta1.KeyTypePKIX:
+		if k.PkixPublicKey == nil {
+			return attest.PublicKey{}, errors.New("keyType PKIX needs pkixPublicKey")
+		}
+		return attest.NewPKIXKey(k.KeyID, k.PkixPublicKey.PublicKeyPem, k.PkixPublicKey.SignatureAlgorithm)
+	case v1beta1.KeyTypePGP:
+		return attest.NewPGPKey(k.KeyID, k.AsciiArmoredPgpPublicKey)
+	}
+	return attest.PublicKey{}, fmt.Errorf("keyType %q is neither PKIX nor PGP", k.KeyType)
 }

@@ -2,6 +2,7 @@ package attest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -89,7 +90,8 @@ type Result struct {
 
 // Verify decides whether sigs attest img for auth. A signature counts only if
 //
-//   - it verifies (VerifyRaw) under one of auth's keys,
+//   - it verifies under one of auth's keys (PublicKey.VerifyRaw: VerifyRaw,
+//     restricted to the key's SignatureAlgorithm if it has one),
 //   - its payload parses (ParsePayload),
 //   - its docker-reference names img's repository (compared after
 //     normalisation, so "alpine", "docker.io/library/alpine" and
@@ -97,7 +99,8 @@ type Result struct {
 //     docker-reference is ignored),
 //   - its digest equals img's digest, and
 //   - when it records a key id and the verifying key has an ID, the two are
-//     equal.
+//     equal (exactly). An OpenPGP key without an ID has its fingerprint as
+//     its ID (see NewPGPKey).
 //
 // One such signature is enough, whatever the others are. Otherwise the most
 // informative failure is reported (see Reason). Verify does no I/O.
@@ -138,14 +141,27 @@ func Verify(img name.Digest, sigs []Signature, auth Authority) Result {
 }
 
 func verifyOne(img name.Digest, s Signature, keys []PublicKey, authName string) Result {
-	var verifying []PublicKey
+	var (
+		verifying []PublicKey
+		problems  []string
+	)
 	for _, k := range keys {
-		if VerifyRaw(k.Key, s.Payload, s.Sig) == nil {
+		k.ID = k.keyID()
+		err := k.VerifyRaw(s.Payload, s.Sig)
+		if err == nil {
 			verifying = append(verifying, k)
+			continue
+		}
+		if p := keyProblem(k, err); p != "" {
+			problems = append(problems, p)
 		}
 	}
 	if len(verifying) == 0 {
-		return Result{Reason: UntrustedKey, Detail: "no signature by a key of authority " + authName}
+		detail := "no signature by a key of authority " + authName
+		if len(problems) > 0 {
+			detail += " (" + truncate(strings.Join(problems, "; "), 400) + ")"
+		}
+		return Result{Reason: UntrustedKey, Detail: detail}
 	}
 	res := func(reason Reason, keyID, format string, args ...any) Result {
 		return Result{Reason: reason, Detail: fmt.Sprintf(format, args...), KeyID: keyID, Layer: s.Layer}
@@ -173,6 +189,33 @@ func verifyOne(img name.Digest, s Signature, keys []PublicKey, authName string) 
 		}
 	}
 	return res(KeyIDMismatch, verifying[0].ID, "signature by %s records key id %q, but the authority's key id is %q", authName, truncate(p.KeyID, 200), verifying[0].ID)
+}
+
+// keyID is the id that key ids recorded in signatures are compared with:
+// ID, or for an OpenPGP key without one, its fingerprint.
+func (k PublicKey) keyID() string {
+	if k.ID == "" {
+		if p, ok := k.Key.(*PGPKey); ok {
+			return p.Fingerprint()
+		}
+	}
+	return k.ID
+}
+
+// keyProblem describes why a key could not verify a signature when the
+// reason is the key rather than the signature: a misconfigured key (an
+// unknown or unfitting signatureAlgorithm, an unsupported key) or an
+// OpenPGP key that has expired or been revoked since it was read. A plain
+// mismatch returns "".
+func keyProblem(k PublicKey, err error) string {
+	if errors.Is(err, ErrBadSignature) && !errors.Is(err, ErrKeyExpired) && !errors.Is(err, ErrKeyRevoked) {
+		return ""
+	}
+	name := k.ID
+	if name == "" {
+		name = k.String()
+	}
+	return "key " + truncate(name, 80) + ": " + strings.TrimPrefix(err.Error(), ErrBadSignature.Error()+": ")
 }
 
 func (r Result) ok() Result {

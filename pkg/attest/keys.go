@@ -50,12 +50,22 @@ const (
 	MaxRSABits = 8192
 )
 
-// PublicKey is one trusted key of an attestation authority. ID is the key id
-// the authority publishes (AttestationAuthority spec.publicKeyId); it may be
-// empty, in which case key ids recorded in signatures are not compared.
+// PublicKey is one trusted key of an attestation authority.
 type PublicKey struct {
-	ID  string
+	// ID is the key id the authority publishes (spec.publicKeyId, or keyId
+	// of a spec.publicKeys entry). When empty, key ids recorded in
+	// signatures are not compared, except for OpenPGP keys, whose empty ID
+	// stands for their fingerprint (see NewPGPKey).
+	ID string
+	// Key is a public key CheckPublicKey accepts: *ecdsa.PublicKey,
+	// *rsa.PublicKey, ed25519.PublicKey, or *PGPKey for OpenPGP.
 	Key crypto.PublicKey
+	// SignatureAlgorithm, when not empty, is the one signature scheme the
+	// key verifies, named as kritis names them (see SignatureAlgorithms),
+	// e.g. "RSA_PSS_2048_SHA256". It applies to PKIX keys only. A name
+	// that is unknown or does not fit the key makes every verification
+	// fail (fail closed); NewPKIXKey reports such mistakes up front.
+	SignatureAlgorithm string
 }
 
 // NewPublicKey decodes publicKeyData as DecodePublicKeyData does and pairs the
@@ -77,14 +87,19 @@ func (k PublicKey) Algorithm() string { return KeyAlgorithm(k.Key) }
 // messages and logs without revealing anything secret.
 func (k PublicKey) Fingerprint() string { return KeyFingerprint(k.Key) }
 
-// String describes the key for messages: its id (if any), algorithm and a
-// shortened fingerprint.
+// String describes the key for messages: its id (if any), algorithm,
+// signature algorithm (if restricted) and fingerprint (shortened, except an
+// OpenPGP fingerprint, which users compare in full).
 func (k PublicKey) String() string {
 	fp := k.Fingerprint()
-	if len(fp) > len("sha256:")+12 {
+	if strings.HasPrefix(fp, "sha256:") && len(fp) > len("sha256:")+12 {
 		fp = fp[:len("sha256:")+12]
 	}
-	desc := k.Algorithm() + " " + fp
+	desc := k.Algorithm()
+	if k.SignatureAlgorithm != "" {
+		desc += " " + k.SignatureAlgorithm
+	}
+	desc += " " + fp
 	if k.ID != "" {
 		return fmt.Sprintf("%s (%s)", k.ID, desc)
 	}
@@ -92,9 +107,15 @@ func (k PublicKey) String() string {
 }
 
 // KeyAlgorithm names a public key's kind as GenerateKey spells it, or
-// returns "unknown".
+// returns "unknown". OpenPGP keys are "pgp-" followed by their primary
+// key's kind, e.g. "pgp-rsa-3072" or "pgp-ed25519".
 func KeyAlgorithm(pub crypto.PublicKey) string {
 	switch k := pub.(type) {
+	case *PGPKey:
+		if k == nil || k.entity == nil {
+			return "unknown"
+		}
+		return "pgp-" + pgpAlgorithm(k.entity.PrimaryKey)
 	case *ecdsa.PublicKey:
 		if k == nil || k.Curve == nil {
 			return "unknown"
@@ -120,8 +141,16 @@ func KeyAlgorithm(pub crypto.PublicKey) string {
 }
 
 // KeyFingerprint is "sha256:<hex>" of the key's PKIX DER encoding, or "" when
-// the key cannot be encoded.
+// the key cannot be encoded. For an OpenPGP key it is "openpgp:" followed
+// by the primary key's OpenPGP fingerprint in upper-case hex (as
+// `gpg --fingerprint` prints it, without spaces).
 func KeyFingerprint(pub crypto.PublicKey) string {
+	if k, ok := pub.(*PGPKey); ok {
+		if k == nil || k.entity == nil {
+			return ""
+		}
+		return "openpgp:" + k.fingerprint
+	}
 	if CheckPublicKey(pub) != nil {
 		// x509 panics on some malformed keys (a nil *rsa.PublicKey).
 		return ""
@@ -135,10 +164,16 @@ func KeyFingerprint(pub crypto.PublicKey) string {
 }
 
 // CheckPublicKey reports whether pub is a key this package verifies with:
-// ECDSA on P-256, P-384 or P-521, RSA of MinRSABits to MaxRSABits bits, or
-// Ed25519. The error wraps ErrUnsupportedKey.
+// ECDSA on P-256, P-384 or P-521, RSA of MinRSABits to MaxRSABits bits,
+// Ed25519, or an OpenPGP key made by ParsePGPPublicKey. The error wraps
+// ErrUnsupportedKey.
 func CheckPublicKey(pub crypto.PublicKey) error {
 	switch k := pub.(type) {
+	case *PGPKey:
+		if k == nil || k.entity == nil {
+			return fmt.Errorf("%w: empty OpenPGP key (make it with ParsePGPPublicKey)", ErrUnsupportedKey)
+		}
+		return nil
 	case *ecdsa.PublicKey:
 		if k == nil || k.Curve == nil || k.X == nil || k.Y == nil {
 			return fmt.Errorf("%w: empty ECDSA key", ErrUnsupportedKey)
@@ -164,7 +199,7 @@ func CheckPublicKey(pub crypto.PublicKey) error {
 	case nil:
 		return fmt.Errorf("%w: no key", ErrUnsupportedKey)
 	}
-	return fmt.Errorf("%w: key type %s (supported: ECDSA P-256/P-384/P-521, RSA, Ed25519)", ErrUnsupportedKey, keyTypeName(pub))
+	return fmt.Errorf("%w: key type %s (supported: ECDSA P-256/P-384/P-521, RSA, Ed25519, OpenPGP)", ErrUnsupportedKey, keyTypeName(pub))
 }
 
 // keyTypeName names a key's Go type for messages without printing its value.
@@ -227,6 +262,9 @@ func ParsePublicKeyPEM(pemBytes []byte) (crypto.PublicKey, error) {
 			return nil, fmt.Errorf("%w: certificate's key algorithm %s", ErrUnsupportedKey, cert.PublicKeyAlgorithm)
 		}
 	default:
+		if strings.HasPrefix(block.Type, "PGP ") {
+			return nil, fmt.Errorf("%w: %q is an OpenPGP armor block, not a PEM public key; an OpenPGP key goes in spec.publicKeys with keyType PGP", ErrInvalidKey, block.Type)
+		}
 		return nil, fmt.Errorf("%w: PEM block %q is not a public key (want \"PUBLIC KEY\", \"RSA PUBLIC KEY\" or \"CERTIFICATE\")", ErrInvalidKey, block.Type)
 	}
 	if err := CheckPublicKey(pub); err != nil {
@@ -324,6 +362,8 @@ func MarshalPublicKeyPEM(pub crypto.PublicKey) ([]byte, error) {
 	switch pub.(type) {
 	case *ecdsa.PrivateKey, *rsa.PrivateKey, ed25519.PrivateKey, crypto.Signer:
 		return nil, fmt.Errorf("%w: marshal its Public() instead", ErrPrivateKey)
+	case *PGPKey:
+		return nil, fmt.Errorf("%w: an OpenPGP key has no PEM form; export it with gpg --export --armor", ErrUnsupportedKey)
 	}
 	if err := CheckPublicKey(pub); err != nil {
 		return nil, err

@@ -143,7 +143,17 @@ func FuzzDecodePublicKeyData(f *testing.F) {
 	f.Add("-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n")
 	f.Add("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
 	f.Add("not base64 at all")
+	f.Add("-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nxsBNBGAAAAABCAC=\n=AAAA\n-----END PGP PUBLIC KEY BLOCK-----\n")
+	f.Add("-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nxcBN\n-----END PGP PRIVATE KEY BLOCK-----\n")
 	f.Fuzz(func(t *testing.T, s string) {
+		// The same untrusted text may arrive as an OpenPGP key, or as a
+		// PKIX key with a signature algorithm.
+		if k, err := NewPGPKey("", s); err == nil {
+			_ = VerifyRaw(k.Key, []byte("p"), []byte("s"))
+		}
+		if k, err := NewPKIXKey("", s, "ECDSA_P256_SHA256"); err == nil {
+			_ = k.VerifyRaw([]byte("p"), []byte("s"))
+		}
 		k, err := DecodePublicKeyData(s)
 		if err == nil {
 			if cerr := CheckPublicKey(k); cerr != nil {

@@ -98,13 +98,19 @@ func policy(t *testing.T, ns, gapName string, authorities ...string) {
 	}
 }
 
+// podFor is a one-container Pod named podName.
+func podFor(ns, podName, image string) *corev1.Pod {
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: podName, Namespace: ns},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: image}}},
+	}
+}
+
 // createPod creates a one-container Pod and returns the API server's error.
 func createPod(t *testing.T, ns, podName, image string, dryRun bool) error {
 	t.Helper()
-	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{GenerateName: podName + "-", Namespace: ns},
-		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: image}}},
-	}
+	pod := podFor(ns, "", image)
+	pod.GenerateName = podName + "-"
 	opts := metav1.CreateOptions{}
 	if dryRun {
 		opts.DryRun = []string{metav1.DryRunAll}
