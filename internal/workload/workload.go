@@ -11,6 +11,7 @@ package workload
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -27,12 +28,20 @@ type Image struct {
 	Path string
 	// Ref is the reference as written in the object.
 	Ref string
+	// Pointer is the JSON pointer (RFC 6901) of the reference, for patches:
+	// /spec/template/spec/initContainers/0/image.
+	Pointer string
 }
 
-// Object is what Extract found: the object's metadata and its images.
+// Object is what Extract found: the object's metadata, its images and
+// whose credentials the kubelet would pull them with.
 type Object struct {
 	Meta   metav1.ObjectMeta
 	Images []Image
+	// ServiceAccount is the pod spec's serviceAccountName ("" = default).
+	ServiceAccount string
+	// PullSecrets are the pod spec's imagePullSecrets names.
+	PullSecrets []string
 }
 
 // UnsupportedKindError says that an object of a kind the hook cannot read
@@ -130,6 +139,10 @@ func Extract(gvk schema.GroupVersionKind, raw []byte) (*Object, error) {
 	obj := &Object{Meta: *meta}
 	if spec != nil {
 		obj.Images = PodSpecImages(spec, path)
+		obj.ServiceAccount = spec.ServiceAccountName
+		for _, s := range spec.ImagePullSecrets {
+			obj.PullSecrets = append(obj.PullSecrets, s.Name)
+		}
 	}
 	return obj, nil
 }
@@ -146,19 +159,31 @@ func decode(raw []byte, into any) error {
 // its field path under base.
 func PodSpecImages(spec *corev1.PodSpec, base *field.Path) []Image {
 	var out []Image
+	add := func(p *field.Path, ref string) {
+		out = append(out, Image{Path: p.String(), Ref: ref, Pointer: pointer(p)})
+	}
 	for i, c := range spec.InitContainers {
-		out = append(out, Image{Path: base.Child("initContainers").Index(i).Child("image").String(), Ref: c.Image})
+		add(base.Child("initContainers").Index(i).Child("image"), c.Image)
 	}
 	for i, c := range spec.Containers {
-		out = append(out, Image{Path: base.Child("containers").Index(i).Child("image").String(), Ref: c.Image})
+		add(base.Child("containers").Index(i).Child("image"), c.Image)
 	}
 	for i, c := range spec.EphemeralContainers {
-		out = append(out, Image{Path: base.Child("ephemeralContainers").Index(i).Child("image").String(), Ref: c.Image})
+		add(base.Child("ephemeralContainers").Index(i).Child("image"), c.Image)
 	}
 	for i, v := range spec.Volumes {
 		if v.Image != nil {
-			out = append(out, Image{Path: base.Child("volumes").Index(i).Child("image", "reference").String(), Ref: v.Image.Reference})
+			add(base.Child("volumes").Index(i).Child("image", "reference"), v.Image.Reference)
 		}
 	}
 	return out
+}
+
+// pointer turns spec.containers[0].image into /spec/containers/0/image.
+// Field names here never contain '~' or '/', so nothing needs escaping.
+func pointer(p *field.Path) string {
+	s := p.String()
+	s = strings.ReplaceAll(s, "[", ".")
+	s = strings.ReplaceAll(s, "]", "")
+	return "/" + strings.ReplaceAll(s, ".", "/")
 }

@@ -1,0 +1,122 @@
+package workload
+
+import (
+	"encoding/json"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+)
+
+func TestExtract(t *testing.T) {
+	t.Parallel()
+	spec := corev1.PodSpec{
+		ServiceAccountName:  "builder",
+		ImagePullSecrets:    []corev1.LocalObjectReference{{Name: "regcred"}},
+		InitContainers:      []corev1.Container{{Name: "i", Image: "init:1"}},
+		Containers:          []corev1.Container{{Name: "c", Image: "app:1"}},
+		EphemeralContainers: []corev1.EphemeralContainer{{EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "e", Image: "debug:1"}}},
+		Volumes:             []corev1.Volume{{Name: "v", VolumeSource: corev1.VolumeSource{Image: &corev1.ImageVolumeSource{Reference: "data:1"}}}},
+	}
+	tmpl := corev1.PodTemplateSpec{Spec: spec}
+	tests := []struct {
+		kind   string
+		obj    any
+		prefix string
+	}{
+		{"Pod", &corev1.Pod{Spec: spec}, "spec"},
+		{"Deployment", &appsv1.Deployment{Spec: appsv1.DeploymentSpec{Template: tmpl}}, "spec.template.spec"},
+		{"ReplicationController", &corev1.ReplicationController{Spec: corev1.ReplicationControllerSpec{Template: &tmpl}}, "spec.template.spec"},
+		{"CronJob", &batchv1.CronJob{Spec: batchv1.CronJobSpec{JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: tmpl}}}}, "spec.jobTemplate.spec.template.spec"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.kind, func(t *testing.T) {
+			t.Parallel()
+			raw, _ := json.Marshal(tt.obj)
+			var gvk = Kinds[0]
+			for _, k := range Kinds {
+				if k.Kind == tt.kind {
+					gvk = k
+				}
+			}
+			obj, err := Extract(gvk, raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []Image{
+				{Path: tt.prefix + ".initContainers[0].image", Ref: "init:1"},
+				{Path: tt.prefix + ".containers[0].image", Ref: "app:1"},
+				{Path: tt.prefix + ".ephemeralContainers[0].image", Ref: "debug:1"},
+				{Path: tt.prefix + ".volumes[0].image.reference", Ref: "data:1"},
+			}
+			if len(obj.Images) != len(want) {
+				t.Fatalf("images = %+v", obj.Images)
+			}
+			for i, w := range want {
+				got := obj.Images[i]
+				if got.Path != w.Path || got.Ref != w.Ref {
+					t.Errorf("image %d = %+v, want %+v", i, got, w)
+				}
+				// The pointer addresses the same field in the JSON.
+				var doc any
+				_ = json.Unmarshal(raw, &doc)
+				if v := lookup(doc, got.Pointer); v != w.Ref {
+					t.Errorf("pointer %s resolves to %v, want %q", got.Pointer, v, w.Ref)
+				}
+			}
+			if obj.ServiceAccount != "builder" || len(obj.PullSecrets) != 1 || obj.PullSecrets[0] != "regcred" {
+				t.Errorf("credentials = %q %q", obj.ServiceAccount, obj.PullSecrets)
+			}
+		})
+	}
+}
+
+// lookup follows a JSON pointer through decoded JSON.
+func lookup(doc any, ptr string) any {
+	cur := doc
+	for _, tok := range splitPointer(ptr) {
+		switch c := cur.(type) {
+		case map[string]any:
+			cur = c[tok]
+		case []any:
+			i := 0
+			for _, r := range tok {
+				i = i*10 + int(r-'0')
+			}
+			if i >= len(c) {
+				return nil
+			}
+			cur = c[i]
+		default:
+			return nil
+		}
+	}
+	return cur
+}
+
+func splitPointer(p string) []string {
+	var out []string
+	start := 1
+	for i := 1; i <= len(p); i++ {
+		if i == len(p) || p[i] == '/' {
+			out = append(out, p[start:i])
+			start = i + 1
+		}
+	}
+	return out
+}
+
+func TestExtractRejects(t *testing.T) {
+	t.Parallel()
+	if _, err := Extract(Kinds[0], nil); err == nil {
+		t.Error("empty object: want error")
+	}
+	if _, err := Extract(Kinds[0], []byte(`{"spec":`)); err == nil {
+		t.Error("truncated object: want error")
+	}
+	_, err := Extract(corev1.SchemeGroupVersion.WithKind("ConfigMap"), []byte(`{}`))
+	if _, ok := err.(*UnsupportedKindError); !ok {
+		t.Errorf("ConfigMap: err = %v, want UnsupportedKindError", err)
+	}
+}
