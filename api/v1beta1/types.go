@@ -152,7 +152,32 @@ type GenericAttestationPolicySpec struct {
 	// '*' matches any run of characters without '/'.
 	// +optional
 	AdmissionAllowlistPatterns []AdmissionAllowlistPattern `json:"admissionAllowlistPatterns,omitempty"`
+
+	// TagPolicy says what happens to images referenced by tag in this
+	// namespace. Deny, the original's behaviour: they are denied. Pin: the
+	// mutating webhook resolves each tag at the registry and rewrites the
+	// reference to name:tag@sha256:<digest>, which is then verified, so the
+	// node pulls exactly what was verified. Empty: the hook's --tag-policy
+	// (Deny unless set). When the policies of a namespace disagree, Pin wins:
+	// it only ever narrows a tag to a verified digest.
+	// +optional
+	// +kubebuilder:validation:Enum=Deny;Pin
+	TagPolicy string `json:"tagPolicy,omitempty"`
+
+	// ImmutableTagPatterns name images whose tags never move, such as
+	// repositories with immutable tags in ACR (kritis pattern rules, matched
+	// against the image as written, e.g. registry.example/app:*). Their tags
+	// are resolved and verified by the resolved digest without rewriting the
+	// spec.
+	// +optional
+	ImmutableTagPatterns []string `json:"immutableTagPatterns,omitempty"`
 }
+
+// Tag policies.
+const (
+	TagPolicyDeny = "Deny"
+	TagPolicyPin  = "Pin"
+)
 
 // AdmissionAllowlistPattern is one allowlisted image name pattern.
 type AdmissionAllowlistPattern struct {

@@ -44,7 +44,7 @@ func TestAllowlists(t *testing.T) {
 			if tt.cluster != nil {
 				store.PutAllowlist(&v1beta1.AdmissionAllowlist{ObjectMeta: metav1.ObjectMeta{Name: "system"}, Spec: v1beta1.AdmissionAllowlistSpec{Patterns: tt.cluster}})
 			}
-			resp := NewHandler(store, src).Handle(context.Background(), podRequest(t, "team", corev1.PodSpec{Containers: containers(tt.image)}))
+			resp := NewHandler(store, SourceOnly{src}).Handle(context.Background(), podRequest(t, "team", corev1.PodSpec{Containers: containers(tt.image)}))
 			if resp.Allowed != tt.allowed {
 				t.Fatalf("allowed = %v, want %v (%s)", resp.Allowed, tt.allowed, resp.Result.Message)
 			}

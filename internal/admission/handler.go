@@ -25,7 +25,6 @@ import (
 	"github.com/kritis-project/kritis/internal/policy"
 	"github.com/kritis-project/kritis/internal/reference"
 	"github.com/kritis-project/kritis/internal/workload"
-	"github.com/kritis-project/kritis/pkg/attest"
 )
 
 // Policies gives the compiled policies of a namespace.
@@ -52,9 +51,9 @@ const BreakglassAnnotation = "kritis.grafeas.io/breakglass"
 
 // Handler decides admission requests. It is safe for concurrent use.
 type Handler struct {
-	policies Policies
-	source   attest.Source
-	timeout  time.Duration
+	policies   Policies
+	registries Registries
+	timeout    time.Duration
 	parallel int
 	dryRun   bool
 	events   EventRecorder
@@ -84,9 +83,10 @@ func WithEventRecorder(r EventRecorder) Option { return func(h *Handler) { h.eve
 // WithLogger sets the logger; the default discards.
 func WithLogger(l logr.Logger) Option { return func(h *Handler) { h.log = l } }
 
-// NewHandler returns a Handler reading policies from p and signatures from s.
-func NewHandler(p Policies, s attest.Source, opts ...Option) *Handler {
-	h := &Handler{policies: p, source: s, timeout: 8 * time.Second, parallel: 8, log: logr.Discard()}
+// NewHandler returns a Handler reading policies from p and signatures (and
+// tags of immutable repositories) through r.
+func NewHandler(p Policies, r Registries, opts ...Option) *Handler {
+	h := &Handler{policies: p, registries: r, timeout: 8 * time.Second, parallel: 8, log: logr.Discard()}
 	for _, o := range opts {
 		o(h)
 	}
@@ -149,7 +149,7 @@ func (h *Handler) decide(ctx context.Context, req admission.Request) admission.R
 
 	ctx, cancel := context.WithTimeout(ctx, h.timeout)
 	defer cancel()
-	failures := h.check(ctx, ns, obj.Images)
+	failures := h.check(ctx, ns, h.registries.For(req.Namespace, obj), obj.Images)
 	if len(failures) == 0 {
 		return admission.Allowed(fmt.Sprintf("every image is attested under the policies of namespace %s", req.Namespace))
 	}
@@ -227,7 +227,7 @@ type failure struct {
 
 // check verifies every image and returns those that fail, in object order.
 // The same reference in several containers is fetched and judged once.
-func (h *Handler) check(ctx context.Context, ns *policy.Namespace, images []workload.Image) []failure {
+func (h *Handler) check(ctx context.Context, ns *policy.Namespace, reg Registry, images []workload.Image) []failure {
 	type result struct{ reasons []string }
 	unique := map[string]int{}
 	var refs []string
@@ -246,7 +246,7 @@ func (h *Handler) check(ctx context.Context, ns *policy.Namespace, images []work
 				results[i].reasons = []string{fmt.Sprintf("internal error: %v", p)}
 			}
 		}()
-		results[i].reasons = h.checkOne(ctx, ns, refs[i])
+		results[i].reasons = h.checkOne(ctx, ns, reg, refs[i])
 	})
 	var out []failure
 	for _, img := range images {
@@ -258,7 +258,7 @@ func (h *Handler) check(ctx context.Context, ns *policy.Namespace, images []work
 }
 
 // checkOne returns why ref fails, or nothing when it passes.
-func (h *Handler) checkOne(ctx context.Context, ns *policy.Namespace, written string) []string {
+func (h *Handler) checkOne(ctx context.Context, ns *policy.Namespace, reg Registry, written string) []string {
 	if _, ok := ns.Allowlisted(written); ok {
 		return nil
 	}
@@ -266,21 +266,48 @@ func (h *Handler) checkOne(ctx context.Context, ns *policy.Namespace, written st
 	if err != nil {
 		return []string{err.Error()}
 	}
-	if ref.Digest == nil {
-		return []string{fmt.Sprintf("referenced by tag %q; only a reference by digest (%s@sha256:...) can be verified", ref.Tag.TagStr(), ref.Tag.Context().String())}
-	}
-	sigs, err := h.source.Signatures(ctx, *ref.Digest)
-	if err != nil {
-		if ctx.Err() != nil {
-			return []string{fmt.Sprintf("registry error: no answer within the hook's deadline of %s: %v", h.timeout, err)}
+	digest, resolved := ref.Digest, ""
+	if digest == nil {
+		if _, immutable := ns.Immutable.Match(ns.Name, written); !immutable {
+			return []string{tagReason(ref, ns.Pin)}
 		}
-		return []string{fmt.Sprintf("registry error: %v", err)}
+		// The repository's tags never move: what the tag names now is
+		// what the node will pull.
+		d, err := reg.Resolve(ctx, *ref.Tag)
+		if err != nil {
+			return []string{h.registryError(ctx, fmt.Errorf("resolving tag %s: %w", ref.Tag.TagStr(), err))}
+		}
+		digest, resolved = &d, fmt.Sprintf(" (tag %s resolved to %s)", ref.Tag.TagStr(), d.DigestStr())
 	}
-	v := ns.Evaluate(*ref.Digest, sigs)
+	sigs, err := reg.Signatures(ctx, *digest)
+	if err != nil {
+		return []string{h.registryError(ctx, err)}
+	}
+	v := ns.Evaluate(*digest, sigs)
 	if v.OK {
 		return nil
 	}
+	if resolved != "" {
+		for i := range v.Reasons {
+			v.Reasons[i] += resolved
+		}
+	}
 	return v.Reasons
+}
+
+func tagReason(ref reference.Ref, pin bool) string {
+	r := fmt.Sprintf("referenced by tag %q; only a reference by digest (%s@sha256:...) can be verified", ref.Tag.TagStr(), ref.Tag.Context().String())
+	if pin {
+		r += "; tags are pinned in this namespace, so the mutating webhook kritis-pin-hook.grafeas.io did not see this request: check that it is installed"
+	}
+	return r
+}
+
+func (h *Handler) registryError(ctx context.Context, err error) string {
+	if ctx.Err() != nil {
+		return fmt.Sprintf("registry error: no answer within the hook's deadline of %s: %v", h.timeout, err)
+	}
+	return fmt.Sprintf("registry error: %v", err)
 }
 
 // denial renders the message of a denied request. The first line is the

@@ -207,7 +207,7 @@ func TestHandle(t *testing.T) {
 			if tt.timeout > 0 {
 				opts = append(opts, WithTimeout(tt.timeout))
 			}
-			resp := NewHandler(p, src, opts...).Handle(context.Background(), tt.req)
+			resp := NewHandler(p, SourceOnly{src}, opts...).Handle(context.Background(), tt.req)
 			if resp.Allowed != tt.allowed {
 				t.Fatalf("allowed = %v, want %v (%s)", resp.Allowed, tt.allowed, resp.Result.Message)
 			}
@@ -226,7 +226,7 @@ func TestHandle(t *testing.T) {
 func TestRejectMalformed(t *testing.T) {
 	t.Parallel()
 	store, src := fixture(t)
-	srv := httptest.NewServer(RejectMalformed(&ctrladmission.Webhook{Handler: NewHandler(store, src)}))
+	srv := httptest.NewServer(RejectMalformed(&ctrladmission.Webhook{Handler: NewHandler(store, SourceOnly{src})}))
 	defer srv.Close()
 	req := podRequest(t, "team", corev1.PodSpec{Containers: containers("alpine:3.11")})
 	good, _ := json.Marshal(admissionv1.AdmissionReview{

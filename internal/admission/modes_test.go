@@ -118,7 +118,7 @@ func TestModes(t *testing.T) {
 			t.Parallel()
 			store, src := fixture(t)
 			rec := &fakeRecorder{}
-			resp := NewHandler(store, src, WithDryRun(tt.dryRun), WithEventRecorder(rec)).Handle(context.Background(), tt.req)
+			resp := NewHandler(store, SourceOnly{src}, WithDryRun(tt.dryRun), WithEventRecorder(rec)).Handle(context.Background(), tt.req)
 			if resp.Allowed != tt.allowed {
 				t.Fatalf("allowed = %v, want %v (%s)", resp.Allowed, tt.allowed, resp.Result.Message)
 			}

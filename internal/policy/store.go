@@ -41,6 +41,10 @@ type Policy struct {
 	// PatternErrors describe patterns that did not compile; they match
 	// nothing, and denials mention them.
 	PatternErrors []string
+	// TagPolicy is Deny, Pin or "" (the store's default).
+	TagPolicy string
+	// Immutable holds the policy's immutableTagPatterns.
+	Immutable []allowlist.Rule
 }
 
 // Namespace is what applies to one namespace at one moment.
@@ -51,6 +55,10 @@ type Namespace struct {
 	// Allowlist holds the patterns of the namespace's policies and the
 	// cluster's AdmissionAllowlists that apply to it.
 	Allowlist *allowlist.Set
+	// Pin is true when tags are to be pinned to digests here.
+	Pin bool
+	// Immutable matches images whose tags never move.
+	Immutable *allowlist.Set
 }
 
 // Store holds the compiled policies and authorities of every namespace,
@@ -60,10 +68,14 @@ type Store struct {
 	policies    map[string]map[string]Policy
 	authorities map[string]map[string]*Authority
 	cluster     map[string][]allowlist.Rule // AdmissionAllowlist name -> rules
-	// sets caches each namespace's allowlist; any change clears it.
-	sets   map[string]*allowlist.Set
-	synced []toolscache.InformerSynced
+	// sets caches each namespace's allowlists; any change clears it.
+	sets map[string]nsSets
+	// defaultTagPolicy applies where no policy sets one.
+	defaultTagPolicy string
+	synced           []toolscache.InformerSynced
 }
+
+type nsSets struct{ allow, immutable *allowlist.Set }
 
 // NewStore returns an empty store. Call Watch to feed it.
 func NewStore() *Store {
@@ -71,8 +83,16 @@ func NewStore() *Store {
 		policies:    map[string]map[string]Policy{},
 		authorities: map[string]map[string]*Authority{},
 		cluster:     map[string][]allowlist.Rule{},
-		sets:        map[string]*allowlist.Set{},
+		sets:        map[string]nsSets{},
 	}
+}
+
+// SetDefaultTagPolicy sets the tag policy of namespaces whose policies name
+// none (v1beta1.TagPolicyDeny or TagPolicyPin).
+func (s *Store) SetDefaultTagPolicy(p string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.defaultTagPolicy = p
 }
 
 // Watch registers the store with the informers of c for both kinds.
@@ -151,16 +171,27 @@ func (s *Store) Namespace(ns string) (*Namespace, error) {
 		return nil, ErrNotSynced
 	}
 	s.mu.RLock()
-	set, cached := s.sets[ns]
+	sets, cached := s.sets[ns]
 	s.mu.RUnlock()
 	if !cached {
-		set = s.buildSet(ns)
+		sets = s.buildSets(ns)
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	out := &Namespace{Name: ns, Authorities: map[string]*Authority{}, Allowlist: set}
+	out := &Namespace{Name: ns, Authorities: map[string]*Authority{}, Allowlist: sets.allow, Immutable: sets.immutable}
+	explicit := false
 	for _, p := range s.policies[ns] {
 		out.Policies = append(out.Policies, p)
+		switch p.TagPolicy {
+		case v1beta1.TagPolicyPin:
+			out.Pin = true
+			explicit = true
+		case v1beta1.TagPolicyDeny:
+			explicit = true
+		}
+	}
+	if !explicit && len(out.Policies) > 0 && s.defaultTagPolicy == v1beta1.TagPolicyPin {
+		out.Pin = true
 	}
 	// Map order is random; messages and tests want a stable order.
 	slices.SortFunc(out.Policies, func(a, b Policy) int {
@@ -178,15 +209,15 @@ func (s *Store) Namespace(ns string) (*Namespace, error) {
 	return out, nil
 }
 
-// buildSet compiles the allowlist of ns once per change of its policies
+// buildSets compiles the allowlists of ns once per change of its policies
 // or of the cluster's allowlists.
-func (s *Store) buildSet(ns string) *allowlist.Set {
+func (s *Store) buildSets(ns string) nsSets {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if set, ok := s.sets[ns]; ok {
-		return set
+	if sets, ok := s.sets[ns]; ok {
+		return sets
 	}
-	var rules []allowlist.Rule
+	var rules, immutable []allowlist.Rule
 	names := make([]string, 0, len(s.policies[ns]))
 	for n := range s.policies[ns] {
 		names = append(names, n)
@@ -194,6 +225,7 @@ func (s *Store) buildSet(ns string) *allowlist.Set {
 	slices.Sort(names)
 	for _, n := range names {
 		rules = append(rules, s.policies[ns][n].Allowlist...)
+		immutable = append(immutable, s.policies[ns][n].Immutable...)
 	}
 	cluster := make([]string, 0, len(s.cluster))
 	for n := range s.cluster {
@@ -203,9 +235,9 @@ func (s *Store) buildSet(ns string) *allowlist.Set {
 	for _, n := range cluster {
 		rules = append(rules, s.cluster[n]...)
 	}
-	set := allowlist.NewSet(rules...)
-	s.sets[ns] = set
-	return set
+	sets := nsSets{allow: allowlist.NewSet(rules...), immutable: allowlist.NewSet(immutable...)}
+	s.sets[ns] = sets
+	return sets
 }
 
 // PutAllowlist compiles an AdmissionAllowlist and stores it.
@@ -256,7 +288,15 @@ func (s *Store) PutAuthority(aa *v1beta1.AttestationAuthority) {
 
 // PutPolicy stores gap, replacing any earlier version.
 func (s *Store) PutPolicy(gap *v1beta1.GenericAttestationPolicy) {
-	p := Policy{Name: gap.Name, Authorities: slices.Clone(gap.Spec.AttestationAuthorityNames)}
+	p := Policy{Name: gap.Name, Authorities: slices.Clone(gap.Spec.AttestationAuthorityNames), TagPolicy: gap.Spec.TagPolicy}
+	for i, pattern := range gap.Spec.ImmutableTagPatterns {
+		pat, err := allowlist.Compile(pattern, allowlist.Kritis)
+		if err != nil {
+			p.PatternErrors = append(p.PatternErrors, fmt.Sprintf("spec.immutableTagPatterns[%d]: %v", i, err))
+			continue
+		}
+		p.Immutable = append(p.Immutable, allowlist.Rule{Pattern: pat, Namespace: gap.Namespace, Source: "GenericAttestationPolicy " + gap.Name})
+	}
 	for i, ap := range gap.Spec.AdmissionAllowlistPatterns {
 		pat, err := allowlist.Compile(ap.NamePattern, allowlist.Kritis)
 		if err != nil {

@@ -265,6 +265,14 @@ func isNotFound(err error) bool {
 	return false
 }
 
+// WithKeychain returns a copy of s that authenticates with kc, for one
+// workload's pull credentials; s is unchanged.
+func (s *RegistrySource) WithKeychain(kc authn.Keychain) *RegistrySource {
+	c := *s
+	c.cfg.keychain = kc
+	return &c
+}
+
 // Signatures returns the signatures stored for img, in manifest order. A
 // missing signature tag (or repository) gives an empty list and no error;
 // any other failure, including ctx's deadline, gives an error naming the
