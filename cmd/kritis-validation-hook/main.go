@@ -26,6 +26,8 @@ func main() {
 	flag.StringVar(&o.MetricsAddr, "metrics-addr", "0", "address of Prometheus /metrics (0 disables)")
 	flag.DurationVar(&o.Timeout, "timeout", 8*time.Second, "deadline of one admission decision; keep it below the webhook's timeoutSeconds")
 	flag.StringVar(&insecure, "insecure-registries", "", "comma-separated registries (host[:port]) reached over plain HTTP; loopback always is")
+	flag.StringVar(&o.TagPolicy, "tag-policy", "Deny", "what happens to images referenced by tag where no policy says: Deny, or Pin (resolve and rewrite to name:tag@digest)")
+	flag.StringVar(&o.RegistryCAFile, "registry-ca-file", "", "PEM bundle of private CAs trusted for registries, in addition to the system's")
 	flag.BoolVar(&o.DryRun, "dry-run", false, "admit what would be denied, with a warning and a DryRunKritisAdmission event")
 	flag.BoolVar(&o.LeaderElection, "leader-elect", false, "elect one replica to write authority status")
 	flag.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader election Lease (default: the pod's)")

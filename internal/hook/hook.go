@@ -6,15 +6,20 @@ package hook
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -26,6 +31,7 @@ import (
 	"github.com/kritis-project/kritis/api/v1beta1"
 	"github.com/kritis-project/kritis/internal/admission"
 	"github.com/kritis-project/kritis/internal/policy"
+	"github.com/kritis-project/kritis/internal/resolve"
 	"github.com/kritis-project/kritis/pkg/attest"
 )
 
@@ -34,6 +40,8 @@ import (
 const (
 	PodsPath      = "/validate/pods"
 	WorkloadsPath = "/validate/workloads"
+	// PinPath serves the mutating webhook that pins tags to digests.
+	PinPath = "/mutate/pin"
 )
 
 // Options configure the webhook server.
@@ -53,6 +61,12 @@ type Options struct {
 	// InsecureRegistries are registries (host[:port]) reached over plain
 	// HTTP. Loopback registries always are.
 	InsecureRegistries []string
+	// TagPolicy applies where no GenericAttestationPolicy sets one:
+	// Deny (the original's) or Pin.
+	TagPolicy string
+	// RegistryCAFile is a PEM bundle of private CAs trusted for registries
+	// in addition to the system's.
+	RegistryCAFile string
 	// DryRun admits what would be denied, with a warning and an event
 	// (ACK's dry-run mode).
 	DryRun bool
@@ -74,6 +88,11 @@ func (o *Options) Validate() error {
 	}
 	if o.Timeout <= 0 {
 		errs = append(errs, fmt.Errorf("--timeout %s must be positive", o.Timeout))
+	}
+	switch o.TagPolicy {
+	case "", v1beta1.TagPolicyDeny, v1beta1.TagPolicyPin:
+	default:
+		errs = append(errs, fmt.Errorf("--tag-policy %q: want Deny or Pin", o.TagPolicy))
 	}
 	if o.Timeout >= 30*time.Second {
 		errs = append(errs, fmt.Errorf("--timeout %s must be below the API server's largest webhook timeout (30s)", o.Timeout))
@@ -127,23 +146,26 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	}
 
 	store := policy.NewStore()
+	store.SetDefaultTagPolicy(o.TagPolicy)
 	if err := store.Watch(ctx, mgr.GetCache()); err != nil {
 		return err
 	}
-	source, err := attest.NewRegistrySource(registryOptions(o)...)
+	regs, err := newRegistries(cfg, o, log)
 	if err != nil {
-		return fmt.Errorf("configuring the registry client: %w", err)
+		return err
 	}
-	h := admission.NewHandler(store, source,
+	h := admission.NewHandler(store, regs,
 		admission.WithTimeout(o.Timeout),
 		admission.WithDryRun(o.DryRun),
 		admission.WithEventRecorder(mgr.GetEventRecorder("kritis-validation-hook")),
 		admission.WithLogger(log.WithName("admission")))
+	pinner := admission.NewPinner(store, regs, admission.WithTimeout(o.Timeout), admission.WithLogger(log.WithName("pin")))
 	recoverPanic := true
 	wh := &ctrladmission.Webhook{Handler: h, RecoverPanic: &recoverPanic}
 	srv := mgr.GetWebhookServer()
 	srv.Register(PodsPath, admission.RejectMalformed(wh))
 	srv.Register(WorkloadsPath, admission.RejectMalformed(wh))
+	srv.Register(PinPath, admission.RejectMalformed(&ctrladmission.Webhook{Handler: pinner, RecoverPanic: &recoverPanic}))
 
 	if err := (&policy.StatusReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up authority status: %w", err)
@@ -169,12 +191,58 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	return mgr.Start(ctx)
 }
 
-// registryOptions gives the registry client the docker config of the
-// process (DOCKER_CONFIG or ~/.docker/config.json) and the plain-HTTP list.
-func registryOptions(o Options) []attest.Option {
+// newRegistries builds the registry clients: the hook's own credentials
+// are its docker config (DOCKER_CONFIG or ~/.docker/config.json); a
+// workload's pull secrets are read per request.
+func newRegistries(cfg *rest.Config, o Options, log logr.Logger) (registries, error) {
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return registries{}, fmt.Errorf("creating a Kubernetes client: %w", err)
+	}
+	res, err := resolve.New(resolve.Options{
+		Kube:               kube,
+		Keychain:           authn.DefaultKeychain,
+		InsecureRegistries: o.InsecureRegistries,
+		CAFile:             o.RegistryCAFile,
+		Timeout:            o.Timeout,
+		UserAgent:          "kritis-validation-hook",
+		Log:                log.WithName("resolve"),
+	})
+	if err != nil {
+		return registries{}, fmt.Errorf("configuring tag resolution: %w", err)
+	}
 	opts := []attest.Option{attest.WithKeychain(authn.DefaultKeychain), attest.WithUserAgent("kritis-validation-hook")}
 	if len(o.InsecureRegistries) > 0 {
 		opts = append(opts, attest.WithInsecureRegistries(o.InsecureRegistries...))
 	}
-	return opts
+	if o.RegistryCAFile != "" {
+		tr, err := caTransport(o.RegistryCAFile)
+		if err != nil {
+			return registries{}, err
+		}
+		opts = append(opts, attest.WithTransport(tr))
+	}
+	src, err := attest.NewRegistrySource(opts...)
+	if err != nil {
+		return registries{}, fmt.Errorf("configuring the registry client: %w", err)
+	}
+	return registries{resolver: res, source: src}, nil
+}
+
+// caTransport trusts the system's roots and those in file.
+func caTransport(file string) (http.RoundTripper, error) {
+	pem, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("--registry-ca-file: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("--registry-ca-file %s: no PEM certificate in it", file)
+	}
+	tr := remote.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	return tr, nil
 }

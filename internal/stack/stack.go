@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -60,7 +61,7 @@ type Stack struct {
 
 	opts     Options
 	env      *envtest.Environment
-	procs    []*exec.Cmd
+	procs    []proc
 	cancel   context.CancelFunc
 	hookDone chan error
 	closers  []io.Closer
@@ -90,19 +91,19 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// envtest rewrites a service reference into a URL of the local
+	// server, with its CA; it adds the slash.
+	local := func(path string) admissionregistrationv1.WebhookClientConfig {
+		rel := strings.TrimPrefix(path, "/")
+		return admissionregistrationv1.WebhookClientConfig{Service: &admissionregistrationv1.ServiceReference{Path: &rel}}
+	}
 	s.env = &envtest.Environment{
 		BinaryAssetsDirectory: o.BinDir,
 		CRDInstallOptions:     envtest.CRDInstallOptions{CRDs: crds},
 		WebhookInstallOptions: envtest.WebhookInstallOptions{
-			LocalServingHost: "127.0.0.1",
-			ValidatingWebhooks: []*admissionregistrationv1.ValidatingWebhookConfiguration{
-				hook.WebhookConfiguration(func(path string) admissionregistrationv1.WebhookClientConfig {
-					// envtest rewrites a service reference into a URL of
-					// the local server, with its CA; it adds the slash.
-					rel := strings.TrimPrefix(path, "/")
-					return admissionregistrationv1.WebhookClientConfig{Service: &admissionregistrationv1.ServiceReference{Path: &rel}}
-				}, "kube-system"),
-			},
+			LocalServingHost:   "127.0.0.1",
+			ValidatingWebhooks: []*admissionregistrationv1.ValidatingWebhookConfiguration{hook.WebhookConfiguration(local, "kube-system")},
+			MutatingWebhooks:   []*admissionregistrationv1.MutatingWebhookConfiguration{hook.PinWebhookConfiguration(local, "kube-system")},
 		},
 	}
 	step(o.Progress, "starting etcd and kube-apiserver (%s)", o.BinDir)
@@ -146,23 +147,71 @@ storage:
     enabled: true
 http:
   addr: %s
+  secret: kritis-stack-local-only
 `
 
-func (s *Stack) startRegistry(ctx context.Context) error {
+const registryAuth = `auth:
+  htpasswd:
+    realm: kritis-stack
+    path: %s
+`
+
+// Registry is a running distribution registry.
+type Registry struct {
+	// Host is host:port.
+	Host string
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// Stop stops the registry and waits for it to exit.
+func (r *Registry) Stop() {
+	_ = r.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-r.done:
+	case <-time.After(5 * time.Second):
+		_ = r.cmd.Process.Kill()
+		<-r.done
+	}
+}
+
+// StartRegistry starts another registry on a free loopback port. With
+// htpasswd (a file of user:bcrypt-hash lines) it requires basic auth. It is
+// stopped with the stack, or before by Stop.
+func (s *Stack) StartRegistry(ctx context.Context, name, htpasswd string) (*Registry, error) {
 	port, err := FreePort()
+	if err != nil {
+		return nil, err
+	}
+	host := "127.0.0.1:" + strconv.Itoa(port)
+	cfg := filepath.Join(s.opts.WorkDir, name+".yml")
+	conf := fmt.Sprintf(registryConfig, filepath.Join(s.opts.WorkDir, name+"-data"), host)
+	if htpasswd != "" {
+		conf += fmt.Sprintf(registryAuth, htpasswd)
+	}
+	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
+		return nil, err
+	}
+	cmd, done, err := s.spawn(filepath.Join(s.opts.BinDir, "registry"), name, "serve", cfg)
+	if err != nil {
+		return nil, err
+	}
+	r := &Registry{Host: host, cmd: cmd, done: done}
+	// /v2/ answers 401 when auth is on: either answer means it is up.
+	if err := waitHTTP(ctx, "http://"+host+"/v2/", nil, 30*time.Second, http.StatusOK, http.StatusUnauthorized); err != nil {
+		r.Stop()
+		return nil, err
+	}
+	return r, nil
+}
+
+func (s *Stack) startRegistry(ctx context.Context) error {
+	r, err := s.StartRegistry(ctx, "registry", "")
 	if err != nil {
 		return err
 	}
-	s.Registry = "127.0.0.1:" + strconv.Itoa(port)
-	cfg := filepath.Join(s.opts.WorkDir, "registry.yml")
-	data := filepath.Join(s.opts.WorkDir, "registry-data")
-	if err := os.WriteFile(cfg, fmt.Appendf(nil, registryConfig, data, s.Registry), 0o644); err != nil {
-		return err
-	}
-	if err := s.spawn(filepath.Join(s.opts.BinDir, "registry"), "registry", "serve", cfg); err != nil {
-		return err
-	}
-	return waitHTTP(ctx, "http://"+s.Registry+"/v2/", nil, 30*time.Second)
+	s.Registry = r.Host
+	return nil
 }
 
 func (s *Stack) startHook(ctx context.Context) error {
@@ -181,7 +230,7 @@ func (s *Stack) startHook(ctx context.Context) error {
 			"--cert-dir", wio.LocalServingCertDir,
 			"--health-addr", health,
 		}, s.opts.HookArgs...)
-		if err := s.spawn(s.opts.HookBinary, "webhook", args...); err != nil {
+		if _, _, err := s.spawn(s.opts.HookBinary, "webhook", args...); err != nil {
 			return err
 		}
 	} else {
@@ -209,7 +258,7 @@ func (s *Stack) startHook(ctx context.Context) error {
 			})
 		}()
 	}
-	if err := waitHTTP(ctx, s.HealthURL, s.hookDone, 60*time.Second); err != nil {
+	if err := waitHTTP(ctx, s.HealthURL, s.hookDone, 60*time.Second, http.StatusOK); err != nil {
 		return fmt.Errorf("webhook not ready: %w", err)
 	}
 	// The API server must reach it too: wait for the HTTPS listener.
@@ -227,22 +276,29 @@ func (s *Stack) startHook(ctx context.Context) error {
 	}
 }
 
-// spawn starts a process whose output goes to WorkDir/logs/<name>.log.
-func (s *Stack) spawn(bin, name string, args ...string) error {
+// spawn starts a process whose output goes to WorkDir/logs/<name>.log;
+// done closes when it has exited.
+func (s *Stack) spawn(bin, name string, args ...string) (*exec.Cmd, chan struct{}, error) {
 	logf, err := os.Create(filepath.Join(s.opts.WorkDir, "logs", name+".log"))
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = sysProcAttr()
 	if err := cmd.Start(); err != nil {
 		logf.Close()
-		return fmt.Errorf("starting %s: %w", name, err)
+		return nil, nil, fmt.Errorf("starting %s: %w", name, err)
 	}
-	s.procs = append(s.procs, cmd)
-	go func() { _ = cmd.Wait(); logf.Close() }()
-	return nil
+	done := make(chan struct{})
+	s.procs = append(s.procs, proc{cmd, done})
+	go func() { _ = cmd.Wait(); logf.Close(); close(done) }()
+	return cmd, done, nil
+}
+
+type proc struct {
+	cmd  *exec.Cmd
+	done chan struct{}
 }
 
 // Stop stops everything Start started.
@@ -257,20 +313,14 @@ func (s *Stack) Stop() error {
 		}
 	}
 	for _, p := range s.procs {
-		if p.Process != nil {
-			_ = p.Process.Signal(os.Interrupt)
-		}
+		_ = p.cmd.Process.Signal(os.Interrupt)
 	}
 	for _, p := range s.procs {
-		if p.Process == nil {
-			continue
-		}
-		done := make(chan struct{})
-		go func() { _, _ = p.Process.Wait(); close(done) }()
 		select {
-		case <-done:
+		case <-p.done:
 		case <-time.After(5 * time.Second):
-			_ = p.Process.Kill()
+			_ = p.cmd.Process.Kill()
+			<-p.done
 		}
 	}
 	if s.env != nil {
@@ -294,9 +344,9 @@ func FreePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// waitHTTP polls url until it answers 200, the deadline passes or died
-// delivers (the in-process server gave up).
-func waitHTTP(ctx context.Context, url string, died <-chan error, limit time.Duration) error {
+// waitHTTP polls url until it answers one of the statuses, the deadline
+// passes or died delivers (the in-process server gave up).
+func waitHTTP(ctx context.Context, url string, died <-chan error, limit time.Duration, statuses ...int) error {
 	c := &http.Client{Timeout: 2 * time.Second}
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
@@ -306,7 +356,7 @@ func waitHTTP(ctx context.Context, url string, died <-chan error, limit time.Dur
 		resp, err := c.Do(req)
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			if slices.Contains(statuses, resp.StatusCode) {
 				return nil
 			}
 			err = fmt.Errorf("GET %s: %s", url, resp.Status)

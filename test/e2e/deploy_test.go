@@ -51,7 +51,9 @@ func TestShippedManifests(t *testing.T) {
 		{[]string{"create", "events.events.k8s.io", "-n", "default"}, "yes"},
 		{[]string{"update", "leases.coordination.k8s.io", "-n", "kritis-system"}, "yes"},
 		{[]string{"update", "attestationauthorities.kritis.grafeas.io", "-n", "default"}, "no"},
-		{[]string{"get", "secrets", "-n", "default"}, "no"},
+		{[]string{"get", "secrets", "-n", "default"}, "yes"},
+		{[]string{"list", "secrets", "-n", "default"}, "no"},
+		{[]string{"get", "serviceaccounts", "-n", "default"}, "yes"},
 	} {
 		out, _ := kubectl(append([]string{"auth", "can-i", sa}, c.args...)...)
 		if lines := strings.Split(out, "\n"); lines[len(lines)-1] != c.want { // kubectl may warn first
