@@ -25,7 +25,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(keygenCmd(), signCmd(), verifyCmd(), demoCmd())
+	root.AddCommand(keygenCmd(), signCmd(), verifyCmd(), resolveCmd(), demoCmd())
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintf(stderr, "kritis: %v\n", err)
 		return 1
