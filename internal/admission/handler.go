@@ -54,10 +54,10 @@ type Handler struct {
 	policies   Policies
 	registries Registries
 	timeout    time.Duration
-	parallel int
-	dryRun   bool
-	events   EventRecorder
-	log      logr.Logger
+	parallel   int
+	dryRun     bool
+	events     EventRecorder
+	log        logr.Logger
 }
 
 // Option configures a Handler.
