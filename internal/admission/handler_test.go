@@ -55,7 +55,7 @@ func (notSynced) Namespace(string) (*policy.Namespace, error) { return nil, poli
 
 // fixture is a namespace "team" with policy gap -> aa (key k), and the
 // image r.example/app@A signed by k.
-func fixture(t *testing.T) (*policy.Store, *fakeSource) {
+func fixture(t testing.TB) (*policy.Store, *fakeSource) {
 	t.Helper()
 	k, err := attest.GenerateKey("ecdsa-p256")
 	if err != nil {
@@ -89,7 +89,7 @@ func fixture(t *testing.T) (*policy.Store, *fakeSource) {
 	}}
 }
 
-func podRequest(t *testing.T, ns string, spec corev1.PodSpec) ctrladmission.Request {
+func podRequest(t testing.TB, ns string, spec corev1.PodSpec) ctrladmission.Request {
 	t.Helper()
 	raw, err := json.Marshal(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: ns}, Spec: spec})
 	if err != nil {
