@@ -111,23 +111,9 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 }
 
 func (h *Handler) decide(ctx context.Context, req admission.Request) admission.Response {
-	switch req.Operation {
-	case admissionv1.Create, admissionv1.Update:
-	default:
-		return admission.Allowed(fmt.Sprintf("operation %s runs no image", req.Operation))
-	}
-	gvk := schema.GroupVersionKind{Group: req.Kind.Group, Version: req.Kind.Version, Kind: req.Kind.Kind}
-	obj, err := workload.Extract(gvk, req.Object.Raw)
-	if err != nil {
-		var unsupported *workload.UnsupportedKindError
-		if errors.As(err, &unsupported) {
-			return admission.Denied(err.Error())
-		}
-		return admission.Errored(http.StatusBadRequest, err)
-	}
-	ns, err := h.policies.Namespace(req.Namespace)
-	if err != nil {
-		return admission.Denied(fmt.Sprintf("cannot tell which policies apply in namespace %s: %v", req.Namespace, err))
+	gvk, obj, ns, early := prepare(req, h.policies)
+	if early != nil {
+		return *early
 	}
 	if len(ns.Policies) == 0 {
 		return admission.Allowed(fmt.Sprintf("no GenericAttestationPolicy in namespace %s", req.Namespace))
@@ -161,6 +147,36 @@ func (h *Handler) decide(ctx context.Context, req admission.Request) admission.R
 	}
 	h.event(req, obj, "Warning", ReasonFailed, "Deny", msg)
 	return admission.Denied(msg)
+}
+
+// prepare does what both webhooks do first: it decodes the object of a
+// CREATE or UPDATE and finds the policies of its namespace. A non-nil
+// response ends the request: other operations are admitted, an object of
+// an unknown kind or one that does not decode is refused, and so is every
+// request while the policies are unknown.
+func prepare(req admission.Request, policies Policies) (schema.GroupVersionKind, *workload.Object, *policy.Namespace, *admission.Response) {
+	gvk := schema.GroupVersionKind{Group: req.Kind.Group, Version: req.Kind.Version, Kind: req.Kind.Kind}
+	end := func(r admission.Response) (schema.GroupVersionKind, *workload.Object, *policy.Namespace, *admission.Response) {
+		return gvk, nil, nil, &r
+	}
+	switch req.Operation {
+	case admissionv1.Create, admissionv1.Update:
+	default:
+		return end(admission.Allowed(fmt.Sprintf("operation %s runs no image", req.Operation)))
+	}
+	obj, err := workload.Extract(gvk, req.Object.Raw)
+	if err != nil {
+		var unsupported *workload.UnsupportedKindError
+		if errors.As(err, &unsupported) {
+			return end(admission.Denied(err.Error()))
+		}
+		return end(admission.Errored(http.StatusBadRequest, err))
+	}
+	ns, err := policies.Namespace(req.Namespace)
+	if err != nil {
+		return end(admission.Denied(fmt.Sprintf("cannot tell which policies apply in namespace %s: %v", req.Namespace, err)))
+	}
+	return gvk, obj, ns, nil
 }
 
 // event records an event about the object of req, unless the request is a

@@ -2,15 +2,12 @@ package admission
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/go-logr/logr"
 	"gomodules.xyz/jsonpatch/v2"
 	admissionv1 "k8s.io/api/admission/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/kritis-project/kritis/internal/reference"
@@ -53,21 +50,9 @@ func (p *Pinner) Handle(ctx context.Context, req admission.Request) admission.Re
 }
 
 func (p *Pinner) pin(ctx context.Context, req admission.Request) admission.Response {
-	if req.Operation != admissionv1.Create && req.Operation != admissionv1.Update {
-		return admission.Allowed("")
-	}
-	gvk := schema.GroupVersionKind{Group: req.Kind.Group, Version: req.Kind.Version, Kind: req.Kind.Kind}
-	obj, err := workload.Extract(gvk, req.Object.Raw)
-	if err != nil {
-		var unsupported *workload.UnsupportedKindError
-		if errors.As(err, &unsupported) {
-			return admission.Denied(err.Error())
-		}
-		return admission.Errored(http.StatusBadRequest, err)
-	}
-	ns, err := p.policies.Namespace(req.Namespace)
-	if err != nil {
-		return admission.Denied(fmt.Sprintf("cannot tell which policies apply in namespace %s: %v", req.Namespace, err))
+	gvk, obj, ns, early := prepare(req, p.policies)
+	if early != nil {
+		return *early
 	}
 	if !ns.Pin || len(ns.Policies) == 0 {
 		return admission.Allowed("tags are not pinned in this namespace")
