@@ -3,6 +3,7 @@ SHELL := /usr/bin/env bash
 .SHELLFLAGS := -euo pipefail -c
 BIN := $(CURDIR)/bin
 GO ?= go
+FUZZTIME ?= 30s
 
 .PHONY: help
 help: ## list targets
@@ -33,10 +34,11 @@ generate: ## regenerate deepcopy and CRD YAML from api/
 	$(BIN)/controller-gen object paths=./api/... crd:crdVersions=v1 output:crd:dir=config/crd
 
 .PHONY: fuzz
-fuzz: ## run each fuzz test for 30 s
-	$(GO) test ./internal/reference -run '^$$' -fuzz FuzzParse -fuzztime 30s
-	$(GO) test ./pkg/attest -run '^$$' -fuzz FuzzParsePayload -fuzztime 30s
-	$(GO) test ./pkg/attest -run '^$$' -fuzz FuzzDecodePublicKeyData -fuzztime 30s
+fuzz: ## run each fuzz test for 30 s (FUZZTIME=30s)
+	$(GO) test ./internal/reference -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/allowlist -run '^$$' -fuzz '^FuzzMatch$$' -fuzztime $(FUZZTIME)
+	for f in FuzzParsePayload FuzzDecodePublicKeyData FuzzParsePGPPublicKey FuzzVerifyPGPSignature; do \
+	  $(GO) test ./pkg/attest -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; done
 
 .PHONY: bench
 bench: ## admission benchmarks
