@@ -18,7 +18,7 @@ import (
 )
 
 // namespace creates a fresh namespace, deleted when t ends.
-func namespace(t *testing.T) string {
+func namespace(t testing.TB) string {
 	t.Helper()
 	ns, err := kube.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{
 		ObjectMeta: metav1.ObjectMeta{GenerateName: "e2e-"},
@@ -34,7 +34,7 @@ func namespace(t *testing.T) string {
 
 // pushRandom pushes a random image to the registry under repo:tag and
 // returns its digest reference.
-func pushRandom(t *testing.T, repo, tag string) name.Digest {
+func pushRandom(t testing.TB, repo, tag string) name.Digest {
 	t.Helper()
 	img, err := random.Image(512, 1)
 	if err != nil {
@@ -55,7 +55,7 @@ func pushRandom(t *testing.T, repo, tag string) name.Digest {
 }
 
 // authority creates an AttestationAuthority holding pub.
-func authority(t *testing.T, ns, aaName string, pub crypto.PublicKey, keyID string) {
+func authority(t testing.TB, ns, aaName string, pub crypto.PublicKey, keyID string) {
 	t.Helper()
 	data, err := attest.EncodePublicKeyData(pub)
 	if err != nil {
@@ -76,7 +76,7 @@ func authority(t *testing.T, ns, aaName string, pub crypto.PublicKey, keyID stri
 
 // policy creates a GenericAttestationPolicy and waits until the webhook
 // enforces it, so that the test's next request sees it.
-func policy(t *testing.T, ns, gapName string, authorities ...string) {
+func policy(t testing.TB, ns, gapName string, authorities ...string) {
 	t.Helper()
 	gap := &v1beta1.GenericAttestationPolicy{
 		ObjectMeta: metav1.ObjectMeta{Name: gapName, Namespace: ns},
@@ -107,7 +107,7 @@ func podFor(ns, podName, image string) *corev1.Pod {
 }
 
 // createPod creates a one-container Pod and returns the API server's error.
-func createPod(t *testing.T, ns, podName, image string, dryRun bool) error {
+func createPod(t testing.TB, ns, podName, image string, dryRun bool) error {
 	t.Helper()
 	pod := podFor(ns, "", image)
 	pod.GenerateName = podName + "-"
@@ -121,7 +121,7 @@ func createPod(t *testing.T, ns, podName, image string, dryRun bool) error {
 
 // sign writes a signature by key, over a payload for (repo, digest), into
 // the signature tag of img.
-func sign(t *testing.T, img name.Digest, key crypto.Signer, repo name.Repository, digest, keyID string, tamper func([]byte) []byte) {
+func sign(t testing.TB, img name.Digest, key crypto.Signer, repo name.Repository, digest, keyID string, tamper func([]byte) []byte) {
 	t.Helper()
 	payload, err := attest.NewPayload(repo, digest, keyID)
 	if err != nil {
@@ -139,7 +139,7 @@ func sign(t *testing.T, img name.Digest, key crypto.Signer, repo name.Repository
 	}
 }
 
-func mustKey(t *testing.T, kind string) crypto.Signer {
+func mustKey(t testing.TB, kind string) crypto.Signer {
 	t.Helper()
 	k, err := attest.GenerateKey(kind)
 	if err != nil {
