@@ -34,12 +34,17 @@ type AttestationAuthoritySpec struct {
 	// +optional
 	NoteReference string `json:"noteReference,omitempty"`
 
+	// A pattern, not format: byte: the API server's CEL evaluation decodes
+	// byte fields with the URL alphabet and would refuse '+' and '/'.
+
 	// PublicKeyData is the base64 encoding of a PEM public key file
 	// ("PUBLIC KEY" or "RSA PUBLIC KEY"), as a KMS exports it:
 	// $(cat publickey.txt | base64 | tr -d '\n').
+	// The base64 of the DER key itself is accepted too.
 	// +optional
 	// +kubebuilder:validation:MinLength=1
-	// +kubebuilder:validation:Format=byte
+	// +kubebuilder:validation:MaxLength=65536
+	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9+/]+={0,2}$`
 	PublicKeyData string `json:"publicKeyData,omitempty"`
 
 	// PublicKeyID is the key's id in the KMS. When a signature records a key

@@ -340,6 +340,11 @@ func DecodePublicKeyData(data string) (crypto.PublicKey, error) {
 	}
 	pub, err := ParsePublicKeyPEM(raw)
 	if errors.Is(err, ErrNoPEM) {
+		// The base64 of the DER key (what a PEM body is) is a common way
+		// to paste a key: accept it when it parses as one.
+		if pub, derErr := parsePublicKeyDER(raw); derErr == nil {
+			return pub, nil
+		}
 		return nil, fmt.Errorf("%w: the base64 decodes to %d bytes that hold no PEM block; it must be the base64 of a PEM public key file (\"-----BEGIN PUBLIC KEY-----\" ...)", ErrNoPEM, len(raw))
 	}
 	return pub, err
@@ -487,4 +492,21 @@ func ParsePrivateKeyPEM(pemBytes []byte) (crypto.Signer, error) {
 		return nil, err
 	}
 	return signer, nil
+}
+
+// parsePublicKeyDER parses a DER public key, PKIX or PKCS#1 RSA, with the
+// same checks as the PEM forms.
+func parsePublicKeyDER(der []byte) (crypto.PublicKey, error) {
+	pub, err := x509.ParsePKIXPublicKey(der)
+	if err != nil {
+		rsaPub, rsaErr := x509.ParsePKCS1PublicKey(der)
+		if rsaErr != nil {
+			return nil, err
+		}
+		pub = rsaPub
+	}
+	if err := CheckPublicKey(pub); err != nil {
+		return nil, err
+	}
+	return pub, nil
 }

@@ -407,3 +407,29 @@ func TestUnsupportedKeysNeverPanic(t *testing.T) {
 		t.Error("SignRaw(nil) succeeded")
 	}
 }
+
+// TestDecodePublicKeyDataDER: the base64 of the DER key (a PEM body pasted
+// alone) is accepted; its base64 holds '+' and '/' more often than not.
+func TestDecodePublicKeyDataDER(t *testing.T) {
+	t.Parallel()
+	for _, kind := range []string{KindECDSAP256, KindEd25519, KindRSA2048} {
+		key, err := GenerateKey(kind)
+		if err != nil {
+			t.Fatal(err)
+		}
+		der, err := x509.MarshalPKIXPublicKey(key.Public())
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub, err := DecodePublicKeyData(base64.StdEncoding.EncodeToString(der))
+		if err != nil {
+			t.Fatalf("%s: %v", kind, err)
+		}
+		if KeyFingerprint(pub) != KeyFingerprint(key.Public()) {
+			t.Fatalf("%s: decoded another key", kind)
+		}
+	}
+	if _, err := DecodePublicKeyData(base64.StdEncoding.EncodeToString([]byte{0x30, 0x03, 0x02, 0x01, 0x01})); err == nil {
+		t.Fatal("DER that is not a key: want an error")
+	}
+}

@@ -86,3 +86,35 @@ func TestBadAuthorityData(t *testing.T) {
 		})
 	}
 }
+
+// TestDERPublicKeyData: base64 of the DER key, whose alphabet includes '+'
+// and '/', is accepted by the schema and by the hook.
+func TestDERPublicKeyData(t *testing.T) {
+	t.Parallel()
+	var (
+		data string
+		key  = mustKey(t, "ecdsa-p256")
+	)
+	for {
+		der, err := x509.MarshalPKIXPublicKey(key.Public())
+		if err != nil {
+			t.Fatal(err)
+		}
+		data = base64.StdEncoding.EncodeToString(der)
+		if strings.ContainsAny(data, "+/") {
+			break
+		}
+		key = mustKey(t, "ecdsa-p256")
+	}
+	ns := namespace(t)
+	aa := &v1beta1.AttestationAuthority{ObjectMeta: metav1.ObjectMeta{Name: "der", Namespace: ns}, Spec: v1beta1.AttestationAuthoritySpec{PublicKeyData: data}}
+	if err := crc.Create(context.Background(), aa); err != nil {
+		t.Fatalf("the API server refused DER base64 %q: %v", data, err)
+	}
+	policy(t, ns, "gap", "der")
+	img := pushRandom(t, "authority/der", "v1")
+	sign(t, img, key, img.Context(), img.DigestStr(), "", nil)
+	if err := createPod(t, ns, "app", img.String(), false); err != nil {
+		t.Fatalf("image signed by the DER key denied: %v", err)
+	}
+}
