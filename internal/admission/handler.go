@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-logr/logr"
 	admissionv1 "k8s.io/api/admission/v1"
@@ -193,9 +194,7 @@ func (h *Handler) event(req admission.Request, obj *workload.Object, eventtype, 
 		UID:        obj.Meta.UID,
 	}
 	// An event note is limited to 1 kB.
-	if len(note) > 1000 {
-		note = note[:1000] + "..."
-	}
+	note = truncate(note, maxEventNote)
 	h.events.Eventf(ref, nil, eventtype, reason, action, "%s", note)
 }
 
@@ -303,18 +302,31 @@ func (h *Handler) checkOne(ctx context.Context, ns *policy.Namespace, reg Regist
 	if v.OK {
 		return nil
 	}
-	if resolved != "" {
-		for i := range v.Reasons {
-			v.Reasons[i] += resolved
+	for i, r := range v.Reasons {
+		unsigned := strings.HasSuffix(r, ": "+noSignature)
+		r += resolved
+		if unsigned {
+			// Say what would make the image pass: the digest, under the
+			// repository the signature is looked up in.
+			r += fmt.Sprintf("; sign %s@%s with the authority's key (kritis sign or cosign sign)", digest.Context().Name(), digest.DigestStr())
 		}
+		v.Reasons[i] = r
 	}
 	return v.Reasons
 }
+
+// noSignature is the Detail attest.Verify gives an image without any
+// signature.
+const noSignature = "no signature found"
 
 func tagReason(ref reference.Ref, pin bool) string {
 	r := fmt.Sprintf("referenced by tag %q; only a reference by digest (%s@sha256:...) can be verified", ref.Tag.TagStr(), ref.Tag.Context().String())
 	if pin {
 		r += "; tags are pinned in this namespace, so the mutating webhook kritis-pin-hook.grafeas.io did not see this request: check that it is installed"
+	} else {
+		// Not "pinned": that word says, in a denial, that this
+		// namespace pins tags (and the e2e suite holds it to that).
+		r += "; pin it with `kritis resolve`, or set tagPolicy: Pin on the policy to have tags resolved to digests at admission"
 	}
 	return r
 }
@@ -326,16 +338,56 @@ func (h *Handler) registryError(ctx context.Context, err error) string {
 	return fmt.Sprintf("registry error: %v", err)
 }
 
+// Bounds of what the hook writes. The API server stores a denial in the
+// client's error and in the audit log: an object whose images are a
+// megabyte each must not make a message of megabytes.
+const (
+	maxDenial     = 16 << 10
+	maxDenialLine = 2 << 10
+	maxEventNote  = 1000
+)
+
 // denial renders the message of a denied request. The first line is the
 // original kritis's, naming the first failing image as written; the lines
 // after it give, per failing container, the field path and each reason.
+// References are rendered by reference.Display, so a long or unprintable
+// one is shortened and quoted, and the message stops at maxDenial with
+// the count of the failing images it leaves out.
 func denial(fs []failure) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "image %s is not attested", fs[0].image.Ref)
-	for _, f := range fs {
+	fmt.Fprintf(&b, "image %s is not attested", reference.Display(fs[0].image.Ref))
+	// Room for the last line, "… and N more failing images".
+	const trailer = 64
+	for i, f := range fs {
+		ref := reference.Display(f.image.Ref)
 		for _, r := range f.reasons {
-			fmt.Fprintf(&b, "\n  %s: %s: %s", f.image.Path, f.image.Ref, r)
+			line := truncate(fmt.Sprintf("\n  %s: %s: %s", f.image.Path, ref, r), maxDenialLine)
+			if b.Len()+len(line) > maxDenial-trailer {
+				// The images not listed in full, this one included.
+				n := len(fs) - i
+				plural := "s"
+				if n == 1 {
+					plural = ""
+				}
+				fmt.Fprintf(&b, "\n  … and %d more failing image%s", n, plural)
+				return b.String()
+			}
+			b.WriteString(line)
 		}
 	}
 	return b.String()
+}
+
+// truncate cuts s to at most max bytes, on a character boundary, ending
+// it with "…" when it cuts.
+func truncate(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	const ellipsis = "…"
+	cut := max - len(ellipsis)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + ellipsis
 }

@@ -176,7 +176,7 @@ func TestHandle(t *testing.T) {
 				Kind: metav1.GroupVersionKind{Group: "example.com", Version: "v1", Kind: "Widget"}, Namespace: "team",
 				Operation: admissionv1.Create, Object: runtime.RawExtension{Raw: []byte(`{}`)},
 			}},
-			want: []string{"kind example.com/v1, Kind=Widget is not supported"},
+			want: []string{"kind Widget (example.com/v1) is not supported by the image policy webhook; remove it from the webhook configuration's rules"},
 		},
 		{
 			name: "object that does not decode is a bad request",

@@ -51,7 +51,7 @@ type UnsupportedKindError struct {
 }
 
 func (e *UnsupportedKindError) Error() string {
-	return fmt.Sprintf("kind %s is not supported by the image policy webhook; remove it from the webhook configuration's rules", e.Kind.String())
+	return fmt.Sprintf("kind %s (%s) is not supported by the image policy webhook; remove it from the webhook configuration's rules", e.Kind.Kind, e.Kind.GroupVersion().String())
 }
 
 // Kinds lists the kinds Extract reads.
