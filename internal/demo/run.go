@@ -74,6 +74,7 @@ func Run(ctx context.Context, o Options) error {
 	if pid, alive := runningStack(o); alive {
 		return fmt.Errorf("a demo stack is already running (pid %d); stop it with `kritis demo --teardown`", pid)
 	}
+	stack.Reap(o.WorkDir) // leftovers of a keeper that died
 	if err := os.RemoveAll(o.WorkDir); err != nil {
 		return err
 	}
@@ -179,7 +180,12 @@ func Teardown(o Options) error {
 	}
 	pid, alive := runningStack(o)
 	if !alive {
-		fmt.Fprintln(o.Out, "no demo stack is running")
+		// The keeper may have died and left its children behind.
+		if pids := stack.Reap(o.WorkDir); len(pids) > 0 {
+			fmt.Fprintf(o.Out, "the stack's keeper was gone; stopped %d leftover processes %v\n", len(pids), pids)
+		} else {
+			fmt.Fprintln(o.Out, "no demo stack is running")
+		}
 		return os.RemoveAll(o.WorkDir)
 	}
 	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
@@ -187,6 +193,7 @@ func Teardown(o Options) error {
 	}
 	for range 300 {
 		if syscall.Kill(pid, 0) != nil {
+			stack.Reap(o.WorkDir) // anything the keeper could not stop
 			fmt.Fprintln(o.Out, "demo stack stopped")
 			return os.RemoveAll(o.WorkDir)
 		}

@@ -97,7 +97,19 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		rel := strings.TrimPrefix(path, "/")
 		return admissionregistrationv1.WebhookClientConfig{Service: &admissionregistrationv1.ServiceReference{Path: &rel}}
 	}
+	// etcd's and the API server's directories live in WorkDir, so that
+	// every process of the stack names WorkDir on its command line and
+	// Reap can find them should the process that started them die.
+	for _, d := range []string{"etcd", "apiserver"} {
+		if err := os.MkdirAll(filepath.Join(o.WorkDir, d), 0o700); err != nil {
+			return nil, err
+		}
+	}
 	s.env = &envtest.Environment{
+		ControlPlane: envtest.ControlPlane{
+			Etcd:      &envtest.Etcd{DataDir: filepath.Join(o.WorkDir, "etcd")},
+			APIServer: &envtest.APIServer{CertDir: filepath.Join(o.WorkDir, "apiserver")},
+		},
 		BinaryAssetsDirectory: o.BinDir,
 		CRDInstallOptions:     envtest.CRDInstallOptions{CRDs: crds},
 		WebhookInstallOptions: envtest.WebhookInstallOptions{
