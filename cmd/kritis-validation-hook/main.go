@@ -22,6 +22,7 @@ func main() {
 	flag.StringVar(&o.Host, "host", "", "address to serve HTTPS on (empty: all)")
 	flag.IntVar(&o.Port, "port", 9443, "port to serve HTTPS on")
 	flag.StringVar(&o.CertDir, "cert-dir", "/etc/kritis/certs", "directory holding tls.crt and tls.key, reloaded on change")
+	flag.StringVar(&o.ClientCAName, "client-ca-name", "", "CA file in --cert-dir; when set, clients (the API server) must present a certificate it signed")
 	flag.StringVar(&o.HealthAddr, "health-addr", ":8081", "address of /healthz and /readyz (0 disables)")
 	flag.StringVar(&o.MetricsAddr, "metrics-addr", "0", "address of Prometheus /metrics (0 disables)")
 	flag.DurationVar(&o.Timeout, "timeout", 8*time.Second, "deadline of one admission decision; keep it below the webhook's timeoutSeconds")

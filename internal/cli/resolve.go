@@ -28,17 +28,28 @@ func resolveCmd() *cobra.Command {
 		reg  registryFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "resolve -f MANIFEST",
-		Short: "Print manifests with every image tag pinned to its digest (name:tag@sha256:...)",
+		Use:   "resolve (-f MANIFEST | IMAGE...)",
+		Short: "Pin image tags to digests (name:tag@sha256:...), in manifests or given images",
 		Long: `resolve reads Kubernetes manifests (several YAML documents; - for stdin),
 resolves each image referenced by tag in Pods, Deployments, ReplicaSets,
 StatefulSets, DaemonSets, Jobs, CronJobs and ReplicationControllers at its
 registry, and prints the manifests with the references rewritten to
 name:tag@sha256:<digest>, for GitOps pipelines that pin before they apply.
 Other documents pass through. Credentials come from the docker config.
-Keys are printed in sorted order and comments are not kept.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+Keys are printed in sorted order and comments are not kept.
+
+With IMAGE arguments instead, it prints each image pinned, one per line.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if (file == "") == (len(args) == 0) {
+				return fmt.Errorf("give either -f MANIFEST or IMAGE arguments")
+			}
+			res, err := resolve.New(resolve.Options{Keychain: authn.DefaultKeychain, InsecureRegistries: reg.insecure, UserAgent: "kritis"})
+			if err != nil {
+				return err
+			}
+			if len(args) > 0 {
+				return pinImages(cmd, res, args)
+			}
 			var in io.Reader = cmd.InOrStdin()
 			if file != "-" {
 				f, err := os.Open(file)
@@ -48,17 +59,31 @@ Keys are printed in sorted order and comments are not kept.`,
 				defer f.Close()
 				in = f
 			}
-			res, err := resolve.New(resolve.Options{Keychain: authn.DefaultKeychain, InsecureRegistries: reg.insecure, UserAgent: "kritis"})
-			if err != nil {
-				return err
-			}
 			return pinManifests(cmd, res, in, cmd.OutOrStdout())
 		},
 	}
-	cmd.Flags().StringVarP(&file, "filename", "f", "", "manifest file, or - for stdin (required)")
-	_ = cmd.MarkFlagRequired("filename")
+	cmd.Flags().StringVarP(&file, "filename", "f", "", "manifest file, or - for stdin")
 	reg.bind(cmd)
 	return cmd
+}
+
+func pinImages(cmd *cobra.Command, res *resolve.Resolver, images []string) error {
+	for _, img := range images {
+		ref, err := reference.Parse(img)
+		if err != nil {
+			return err
+		}
+		if ref.Digest != nil {
+			fmt.Fprintln(cmd.OutOrStdout(), img)
+			continue
+		}
+		d, err := res.Resolve(cmd.Context(), *ref.Tag, resolve.Credentials{})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(cmd.OutOrStdout(), img+"@"+d.DigestStr())
+	}
+	return nil
 }
 
 func pinManifests(cmd *cobra.Command, res *resolve.Resolver, in io.Reader, out io.Writer) error {

@@ -103,3 +103,56 @@ spec:
 		t.Fatalf("unknown tag: exit %d, stderr %q", code, errb.String())
 	}
 }
+
+func TestResolveImagesAndSign(t *testing.T) {
+	srv := httptest.NewServer(registry.New())
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	img, err := random.Image(256, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := name.ParseReference(host + "/app:1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(ref, img); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := img.Digest()
+	dir := t.TempDir()
+	run := func(args ...string) (string, string, int) {
+		var out, errb bytes.Buffer
+		code := Main(args, &out, &errb)
+		return out.String(), errb.String(), code
+	}
+
+	out, stderr, code := run("resolve", host+"/app:1.0")
+	if code != 0 || out != host+"/app:1.0@"+d.String()+"\n" {
+		t.Fatalf("resolve IMAGE: exit %d, out %q, err %q", code, out, stderr)
+	}
+	key, pub := filepath.Join(dir, "k.key"), filepath.Join(dir, "k.pub")
+	if _, stderr, code := run("keygen", "--output-key", key, "--output-pub", pub); code != 0 {
+		t.Fatalf("keygen: %s", stderr)
+	}
+	if _, stderr, code := run("keygen", "--output-key", key, "--output-pub", pub); code == 0 || !strings.Contains(stderr, "exists") {
+		t.Fatalf("keygen over an existing key: exit %d, %q", code, stderr)
+	}
+	missing := host + "/app@sha256:" + strings.Repeat("b", 64)
+	if _, stderr, code := run("sign", "--key", key, missing); code == 0 || !strings.Contains(stderr, "--force") {
+		t.Fatalf("signing a digest the registry lacks: exit %d, %q", code, stderr)
+	}
+	if _, stderr, code := run("sign", "--key", key, host+"/app:1.0"); code == 0 || !strings.Contains(stderr, "kritis resolve") {
+		t.Fatalf("signing a tag: exit %d, %q", code, stderr)
+	}
+	signed := host + "/app@" + d.String()
+	if _, stderr, code := run("sign", "--key", key, "--key-id", "k1", signed); code != 0 {
+		t.Fatalf("sign: %s", stderr)
+	}
+	if out, stderr, code := run("verify", "--key", pub, "--key-id", "k1", signed); code != 0 || !strings.Contains(out, "verified") {
+		t.Fatalf("verify: exit %d, %q %q", code, out, stderr)
+	}
+	if _, stderr, code := run("verify", "--key", pub, "--key-id", "other", signed); code == 0 || !strings.Contains(stderr, "key id") {
+		t.Fatalf("verify with another key id: exit %d, %q", code, stderr)
+	}
+}

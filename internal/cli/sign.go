@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/spf13/cobra"
 
 	"github.com/kritis-project/kritis/internal/reference"
@@ -18,6 +19,10 @@ type registryFlags struct {
 
 func (r *registryFlags) bind(cmd *cobra.Command) {
 	cmd.Flags().StringSliceVar(&r.insecure, "allow-http-registry", nil, "registry host[:port] to reach over plain HTTP (repeatable); loopback registries always are")
+}
+
+func (r *registryFlags) remoteOptions(cmd *cobra.Command) []remote.Option {
+	return []remote.Option{remote.WithContext(cmd.Context()), remote.WithAuthFromKeychain(authn.DefaultKeychain)}
 }
 
 func (r *registryFlags) source() (*attest.RegistrySource, error) {
@@ -37,7 +42,7 @@ func digestArg(s string) (reference.Ref, error) {
 		return ref, err
 	}
 	if ref.Digest == nil {
-		return ref, fmt.Errorf("%s names a tag; give the image by digest (%s@sha256:...), e.g. from `crane digest %s`", s, ref.Tag.Context(), s)
+		return ref, fmt.Errorf("%s names a tag; give the image by digest (%s@sha256:...), e.g. from `kritis resolve %s`", s, ref.Tag.Context(), s)
 	}
 	return ref, nil
 }
@@ -45,6 +50,7 @@ func digestArg(s string) (reference.Ref, error) {
 func signCmd() *cobra.Command {
 	var (
 		keyPath, keyID string
+		force          bool
 		reg            registryFlags
 	)
 	cmd := &cobra.Command{
@@ -77,6 +83,13 @@ Registry credentials come from the docker config (~/.docker/config.json).`,
 			if err != nil {
 				return err
 			}
+			if !force {
+				// A signature for a digest the repository does not hold
+				// is almost always a typo.
+				if _, err := remote.Head(*ref.Digest, reg.remoteOptions(cmd)...); err != nil {
+					return fmt.Errorf("checking that %s exists (--force to sign anyway): %w", args[0], err)
+				}
+			}
 			src, err := reg.source()
 			if err != nil {
 				return err
@@ -91,6 +104,7 @@ Registry credentials come from the docker config (~/.docker/config.json).`,
 	}
 	cmd.Flags().StringVar(&keyPath, "key", "", "private key PEM file (required)")
 	cmd.Flags().StringVar(&keyID, "key-id", "", "key id to record in the payload (the authority's publicKeyId)")
+	cmd.Flags().BoolVar(&force, "force", false, "sign even if the registry does not hold the digest")
 	_ = cmd.MarkFlagRequired("key")
 	reg.bind(cmd)
 	return cmd

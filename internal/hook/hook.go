@@ -51,6 +51,10 @@ type Options struct {
 	Port int
 	// CertDir holds tls.crt and tls.key; they are reloaded when they change.
 	CertDir string
+	// ClientCAName, a file in CertDir, makes the server require client
+	// certificates signed by that CA: only the API server (configured
+	// with a client certificate for webhooks) may then send reviews.
+	ClientCAName string
 	// HealthAddr serves /healthz and /readyz; "0" disables.
 	HealthAddr string
 	// MetricsAddr serves Prometheus metrics; "0" disables.
@@ -131,9 +135,10 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		Scheme: Scheme(),
 		Logger: log,
 		WebhookServer: webhook.NewServer(webhook.Options{
-			Host:    o.Host,
-			Port:    o.Port,
-			CertDir: o.CertDir,
+			Host:         o.Host,
+			Port:         o.Port,
+			CertDir:      o.CertDir,
+			ClientCAName: o.ClientCAName,
 		}),
 		HealthProbeBindAddress:  o.HealthAddr,
 		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
