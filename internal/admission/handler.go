@@ -128,8 +128,8 @@ func (h *Handler) decide(ctx context.Context, req admission.Request) admission.R
 		// admitted when they were set.
 		return admission.Allowed("the update changes no image")
 	}
-	if _, ok := obj.Meta.Annotations[BreakglassAnnotation]; ok {
-		msg := fmt.Sprintf("breakglass: %s admitted without image verification (annotation %s), by %s", objectName(req, obj), BreakglassAnnotation, req.UserInfo.Username)
+	if why, ok := obj.Meta.Annotations[BreakglassAnnotation]; ok {
+		msg := fmt.Sprintf("breakglass: %s admitted without image verification (annotation %s=%s), by %s", objectName(req, obj), BreakglassAnnotation, reference.Display(why), req.UserInfo.Username)
 		h.event(req, obj, "Warning", ReasonBreakglass, "Admit", msg)
 		return admission.Allowed(msg).WithWarnings(msg)
 	}
