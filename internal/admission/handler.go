@@ -58,6 +58,7 @@ type Handler struct {
 	parallel   int
 	dryRun     bool
 	events     EventRecorder
+	metrics    *Metrics
 	log        logr.Logger
 }
 
@@ -101,8 +102,19 @@ var _ admission.Handler = (*Handler)(nil)
 
 // Handle implements admission.Handler.
 func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.Response {
+	start := time.Now()
 	log := h.log.WithValues("uid", req.UID, "namespace", req.Namespace, "kind", req.Kind.Kind, "name", req.Name, "operation", req.Operation)
 	resp := h.decide(ctx, req)
+	decision := "denied"
+	switch {
+	case resp.Allowed && strings.HasPrefix(resp.Result.Message, "dry run: "):
+		decision = "dry_run"
+	case resp.Allowed && strings.HasPrefix(resp.Result.Message, "breakglass: "):
+		decision = "breakglass"
+	case resp.Allowed:
+		decision = "admitted"
+	}
+	h.metrics.decision("validate", decision, start)
 	if resp.Allowed {
 		log.V(1).Info("admitted", "reason", resp.Result.Message)
 	} else {
@@ -243,7 +255,10 @@ type failure struct {
 // check verifies every image and returns those that fail, in object order.
 // The same reference in several containers is fetched and judged once.
 func (h *Handler) check(ctx context.Context, ns *policy.Namespace, reg Registry, images []workload.Image) []failure {
-	type result struct{ reasons []string }
+	type result struct {
+		reasons []string
+		outcome string
+	}
 	unique := map[string]int{}
 	var refs []string
 	for _, img := range images {
@@ -261,8 +276,11 @@ func (h *Handler) check(ctx context.Context, ns *policy.Namespace, reg Registry,
 				results[i].reasons = []string{fmt.Sprintf("internal error: %v", p)}
 			}
 		}()
-		results[i].reasons = h.checkOne(ctx, ns, reg, refs[i])
+		results[i].reasons, results[i].outcome = h.checkOne(ctx, ns, reg, refs[i])
 	})
+	for _, r := range results {
+		h.metrics.image(r.outcome)
+	}
 	var out []failure
 	for _, img := range images {
 		if r := results[unique[img.Ref]]; len(r.reasons) > 0 {
@@ -273,34 +291,34 @@ func (h *Handler) check(ctx context.Context, ns *policy.Namespace, reg Registry,
 }
 
 // checkOne returns why ref fails, or nothing when it passes.
-func (h *Handler) checkOne(ctx context.Context, ns *policy.Namespace, reg Registry, written string) []string {
+func (h *Handler) checkOne(ctx context.Context, ns *policy.Namespace, reg Registry, written string) (reasons []string, outcome string) {
 	if _, ok := ns.Allowlisted(written); ok {
-		return nil
+		return nil, outcomeAllowlisted
 	}
 	ref, err := reference.Parse(written)
 	if err != nil {
-		return []string{err.Error()}
+		return []string{err.Error()}, outcomeInvalid
 	}
 	digest, resolved := ref.Digest, ""
 	if digest == nil {
 		if _, immutable := ns.Immutable.Match(ns.Name, written); !immutable {
-			return []string{tagReason(ref, ns.Pin)}
+			return []string{tagReason(ref, ns.Pin)}, outcomeTag
 		}
 		// The repository's tags never move: what the tag names now is
 		// what the node will pull.
 		d, err := reg.Resolve(ctx, *ref.Tag)
 		if err != nil {
-			return []string{h.registryError(ctx, fmt.Errorf("resolving tag %s: %w", ref.Tag.TagStr(), err))}
+			return []string{h.registryError(ctx, fmt.Errorf("resolving tag %s: %w", ref.Tag.TagStr(), err))}, outcomeRegistryError
 		}
 		digest, resolved = &d, fmt.Sprintf(" (tag %s resolved to %s)", ref.Tag.TagStr(), d.DigestStr())
 	}
 	sigs, err := reg.Signatures(ctx, *digest)
 	if err != nil {
-		return []string{h.registryError(ctx, err)}
+		return []string{h.registryError(ctx, err)}, outcomeRegistryError
 	}
 	v := ns.Evaluate(*digest, sigs)
 	if v.OK {
-		return nil
+		return nil, outcomeAttested
 	}
 	for i, r := range v.Reasons {
 		unsigned := strings.HasSuffix(r, ": "+noSignature)
@@ -312,7 +330,7 @@ func (h *Handler) checkOne(ctx context.Context, ns *policy.Namespace, reg Regist
 		}
 		v.Reasons[i] = r
 	}
-	return v.Reasons
+	return v.Reasons, outcomeNotAttested
 }
 
 // noSignature is the Detail attest.Verify gives an image without any

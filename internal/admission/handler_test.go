@@ -244,9 +244,18 @@ func TestRejectMalformed(t *testing.T) {
 		{"review without request", `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}`, http.StatusBadRequest},
 		{"well formed", string(good), http.StatusOK},
 	}
+	tests = append(tests, struct {
+		name string
+		body string
+		code int
+	}{"well formed but text/plain", "text/plain", http.StatusUnsupportedMediaType})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, err := http.Post(srv.URL, "application/json", strings.NewReader(tt.body))
+			ct, body := "application/json", tt.body
+			if tt.body == "text/plain" {
+				ct, body = "text/plain", string(good)
+			}
+			resp, err := http.Post(srv.URL, ct, strings.NewReader(body))
 			if err != nil {
 				t.Fatal(err)
 			}

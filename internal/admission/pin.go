@@ -24,6 +24,7 @@ type Pinner struct {
 	registries Registries
 	timeout    time.Duration
 	parallel   int
+	metrics    *Metrics
 	log        logr.Logger
 }
 
@@ -31,20 +32,25 @@ type Pinner struct {
 // about decisions (dry run, events) do not apply.
 func NewPinner(p Policies, r Registries, opts ...Option) *Pinner {
 	h := NewHandler(p, r, opts...)
-	return &Pinner{policies: p, registries: r, timeout: h.timeout, parallel: h.parallel, log: h.log}
+	return &Pinner{policies: p, registries: r, timeout: h.timeout, parallel: h.parallel, metrics: h.metrics, log: h.log}
 }
 
 var _ admission.Handler = (*Pinner)(nil)
 
 // Handle implements admission.Handler.
 func (p *Pinner) Handle(ctx context.Context, req admission.Request) admission.Response {
+	start := time.Now()
 	resp := p.pin(ctx, req)
 	log := p.log.WithValues("uid", req.UID, "namespace", req.Namespace, "kind", req.Kind.Kind, "name", req.Name)
 	switch {
 	case !resp.Allowed:
+		p.metrics.decision("pin", "denied", start)
 		log.Info("pinning failed", "reason", resp.Result.Message)
 	case len(resp.Patches) > 0:
+		p.metrics.decision("pin", "patched", start)
 		log.V(1).Info("pinned", "patches", len(resp.Patches))
+	default:
+		p.metrics.decision("pin", "admitted", start)
 	}
 	return resp
 }

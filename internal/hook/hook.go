@@ -24,6 +24,7 @@ import (
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 	ctrladmission "sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -159,12 +160,17 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	if err != nil {
 		return err
 	}
+	metrics, err := admission.NewMetrics(ctrlmetrics.Registry)
+	if err != nil {
+		return fmt.Errorf("registering metrics: %w", err)
+	}
 	h := admission.NewHandler(store, regs,
+		admission.WithMetrics(metrics),
 		admission.WithTimeout(o.Timeout),
 		admission.WithDryRun(o.DryRun),
 		admission.WithEventRecorder(mgr.GetEventRecorder("kritis-validation-hook")),
 		admission.WithLogger(log.WithName("admission")))
-	pinner := admission.NewPinner(store, regs, admission.WithTimeout(o.Timeout), admission.WithLogger(log.WithName("pin")))
+	pinner := admission.NewPinner(store, regs, admission.WithMetrics(metrics), admission.WithTimeout(o.Timeout), admission.WithLogger(log.WithName("pin")))
 	recoverPanic := true
 	wh := &ctrladmission.Webhook{Handler: h, RecoverPanic: &recoverPanic}
 	srv := mgr.GetWebhookServer()
