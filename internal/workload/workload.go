@@ -9,7 +9,6 @@
 package workload
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -19,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	kjson "sigs.k8s.io/json"
 )
 
 // Image is one image reference found in an object.
@@ -147,8 +147,12 @@ func Extract(gvk schema.GroupVersionKind, raw []byte) (*Object, error) {
 	return obj, nil
 }
 
+// decode reads raw as the API server does: field names are case
+// sensitive, so {"Image": ...} cannot stand in for {"image": ...}. (The API
+// server re-encodes objects before sending them to webhooks, so this only
+// matters for reviews that did not come from it.)
 func decode(raw []byte, into any) error {
-	if err := json.Unmarshal(raw, into); err != nil {
+	if err := kjson.UnmarshalCaseSensitivePreserveInts(raw, into); err != nil {
 		return fmt.Errorf("decoding object: %w", err)
 	}
 	return nil

@@ -2,6 +2,7 @@ package workload
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -109,13 +110,18 @@ func splitPointer(p string) []string {
 
 func TestExtractRejects(t *testing.T) {
 	t.Parallel()
+	// A differently cased key is not the image field.
+	obj, err := Extract(Kinds[0], []byte(`{"spec":{"containers":[{"name":"a","Image":"evil:1","image":"good@sha256:`+strings.Repeat("0", 64)+`"}]}}`))
+	if err != nil || len(obj.Images) != 1 || obj.Images[0].Ref != "good@sha256:"+strings.Repeat("0", 64) {
+		t.Errorf("case-variant key: images = %+v, err %v", obj, err)
+	}
 	if _, err := Extract(Kinds[0], nil); err == nil {
 		t.Error("empty object: want error")
 	}
 	if _, err := Extract(Kinds[0], []byte(`{"spec":`)); err == nil {
 		t.Error("truncated object: want error")
 	}
-	_, err := Extract(corev1.SchemeGroupVersion.WithKind("ConfigMap"), []byte(`{}`))
+	_, err = Extract(corev1.SchemeGroupVersion.WithKind("ConfigMap"), []byte(`{}`))
 	if _, ok := err.(*UnsupportedKindError); !ok {
 		t.Errorf("ConfigMap: err = %v, want UnsupportedKindError", err)
 	}
