@@ -63,6 +63,12 @@ func TestKritisTable(t *testing.T) {
 		{"local-image-2:tag2", false},
 		{"local-image-3:tag-any", true},
 		{"local-image-3:1tag", false},
+		// A pattern naming tags does not cover a digest written after the
+		// tag: the kubelet pulls the digest, whatever the tag says.
+		{"gcr.io/4-my-image-tag-prefix:1.3@sha256:" + ones, false},
+		{"gcr.io/2-my-image-any-tag:any@sha256:" + ones, false},
+		{"local-image-1:any-tag@sha256:" + ones, false},
+		{"gcr.io/1-my-image-abc:tag@sha256:" + ones, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.image, func(t *testing.T) {
@@ -425,7 +431,14 @@ func reference(pattern string) refMatcher {
 		b.WriteString(regexp.QuoteMeta(lit))
 	}
 	if trailing {
-		b.WriteString(`[^/]*`)
+		// A pattern naming a tag (':' after its last '/', no '@') may not
+		// run on into a digest, which the kubelet would pull instead.
+		lit := strings.ReplaceAll(body, "*", "")
+		if strings.LastIndex(lit, ":") > strings.LastIndex(lit, "/") && !strings.Contains(lit, "@") {
+			b.WriteString(`[^/@]*`)
+		} else {
+			b.WriteString(`[^/]*`)
+		}
 	}
 	b.WriteString(`$`)
 	return refMatcher{re: regexp.MustCompile(b.String())}

@@ -29,9 +29,16 @@ func dockerHubForms(image string) []string {
 	repo := ref.Context().RepositoryStr()
 	forms := make([]string, 0, 2)
 	for _, host := range [...]string{dockerHubHost, dockerHubIndex} {
-		if f := host + "/" + repo + rest; f != image {
-			forms = append(forms, f)
+		f := host + "/" + repo + rest
+		if f == image {
+			continue
 		}
+		// A short name near the length limit can outgrow it once
+		// expanded; such a spelling names nothing and is not offered.
+		if _, err := name.ParseReference(f); err != nil {
+			continue
+		}
+		forms = append(forms, f)
 	}
 	return forms
 }

@@ -74,6 +74,10 @@ type Pattern struct {
 	// Docker Hub host, so that only such patterns pay for expanding short
 	// names.
 	hub bool
+	// tagScoped is set when the pattern's text names a tag (a ':' after
+	// its last '/'): its trailing '*' then never runs over an '@digest',
+	// which the kubelet would pull instead of the tag.
+	tagScoped bool
 }
 
 // Compile checks pattern against the rules of dialect d and compiles it.
@@ -123,6 +127,8 @@ func Compile(pattern string, d Dialect) (Pattern, error) {
 			p.greedy = p.greedy && !isWordByte(c[0])
 		}
 	}
+	lit := strings.ReplaceAll(body, "*", "")
+	p.tagScoped = strings.LastIndexByte(lit, ':') > strings.LastIndexByte(lit, '/') && !strings.Contains(lit, "@")
 	p.hub = compatible(p.prefix, dockerHubHost+"/") || compatible(p.prefix, dockerHubIndex+"/")
 	return p, nil
 }
@@ -181,6 +187,9 @@ func (p *Pattern) match(s string) bool {
 // accepts: nothing at all, or with a trailing '*', anything but '/'.
 func (p *Pattern) tailMatches(s string, from int) bool {
 	if p.trailing {
+		if p.tagScoped && strings.IndexByte(s[from:], '@') >= 0 {
+			return false
+		}
 		return strings.IndexByte(s[from:], '/') < 0
 	}
 	return from == len(s)
