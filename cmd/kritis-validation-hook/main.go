@@ -18,7 +18,7 @@ import (
 
 func main() {
 	var o hook.Options
-	var insecure string
+	var insecure, breakglass string
 	flag.StringVar(&o.Host, "host", "", "address to serve HTTPS on (empty: all)")
 	flag.IntVar(&o.Port, "port", 9443, "port to serve HTTPS on")
 	flag.StringVar(&o.CertDir, "cert-dir", "/etc/kritis/certs", "directory holding tls.crt and tls.key, reloaded on change")
@@ -29,6 +29,7 @@ func main() {
 	flag.StringVar(&insecure, "insecure-registries", "", "comma-separated registries (host[:port]) reached over plain HTTP; loopback always is")
 	flag.StringVar(&o.TagPolicy, "tag-policy", "Deny", "what happens to images referenced by tag where no policy says: Deny, or Pin (resolve and rewrite to name:tag@digest)")
 	flag.StringVar(&o.RegistryCAFile, "registry-ca-file", "", "PEM bundle of private CAs trusted for registries, in addition to the system's")
+	flag.StringVar(&breakglass, "breakglass-groups", "", "comma-separated groups whose members may use the kritis.grafeas.io/breakglass annotation (empty: anyone who may create the object)")
 	flag.BoolVar(&o.DryRun, "dry-run", false, "admit what would be denied, with a warning and a DryRunKritisAdmission event")
 	flag.BoolVar(&o.LeaderElection, "leader-elect", false, "elect one replica to write authority status")
 	flag.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader election Lease (default: the pod's)")
@@ -37,6 +38,9 @@ func main() {
 	flag.Parse()
 	if insecure != "" {
 		o.InsecureRegistries = strings.Split(insecure, ",")
+	}
+	if breakglass != "" {
+		o.BreakglassGroups = strings.Split(breakglass, ",")
 	}
 	o.Logger = zap.New(zap.UseFlagOptions(&zo))
 

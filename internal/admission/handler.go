@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -59,6 +60,9 @@ type Handler struct {
 	dryRun     bool
 	events     EventRecorder
 	metrics    *Metrics
+	// breakglassGroups, when set, are the groups whose members may use
+	// the breakglass annotation.
+	breakglassGroups []string
 	log        logr.Logger
 }
 
@@ -76,6 +80,15 @@ func WithParallelism(n int) Option { return func(h *Handler) { h.parallel = n } 
 // WithDryRun admits what would be denied, with a warning and an event of
 // reason DryRunKritisAdmission: for trying a policy on a live namespace.
 func WithDryRun(on bool) Option { return func(h *Handler) { h.dryRun = on } }
+
+// WithBreakglassGroups honours the breakglass annotation only from members
+// of groups, and from the cluster's controllers (service accounts of
+// kube-system) creating Pods from a template that already passed admission.
+// Without it anyone who may create an object may break the glass, as in
+// ACK's hook; RBAC cannot restrict annotations.
+func WithBreakglassGroups(groups ...string) Option {
+	return func(h *Handler) { h.breakglassGroups = groups }
+}
 
 // WithEventRecorder records an event for each denial, dry-run failure and
 // breakglass use. Events are never recorded for dry-run requests: the
@@ -140,7 +153,10 @@ func (h *Handler) decide(ctx context.Context, req admission.Request) admission.R
 		// admitted when they were set.
 		return admission.Allowed("the update changes no image")
 	}
-	if why, ok := obj.Meta.Annotations[BreakglassAnnotation]; ok {
+	var warnings []string
+	if why, ok := obj.Meta.Annotations[BreakglassAnnotation]; ok && !h.mayBreakGlass(req.UserInfo.Groups) {
+		warnings = append(warnings, fmt.Sprintf("breakglass ignored: %s is not in a group allowed to use %s (%s)", req.UserInfo.Username, BreakglassAnnotation, strings.Join(h.breakglassGroups, ", ")))
+	} else if ok {
 		msg := fmt.Sprintf("breakglass: %s admitted without image verification (annotation %s=%s), by %s", objectName(req, obj), BreakglassAnnotation, reference.Display(why), req.UserInfo.Username)
 		h.event(req, obj, "Warning", ReasonBreakglass, "Admit", msg)
 		return admission.Allowed(msg).WithWarnings(msg)
@@ -150,16 +166,35 @@ func (h *Handler) decide(ctx context.Context, req admission.Request) admission.R
 	defer cancel()
 	failures := h.check(ctx, ns, h.registries.For(req.Namespace, obj), obj.Images)
 	if len(failures) == 0 {
-		return admission.Allowed(fmt.Sprintf("every image is attested under the policies of namespace %s", req.Namespace))
+		return admission.Allowed(fmt.Sprintf("every image is attested under the policies of namespace %s", req.Namespace)).WithWarnings(warnings...)
 	}
 	msg := denial(failures)
+	if len(warnings) > 0 {
+		msg += "\n" + strings.Join(warnings, "\n")
+	}
 	if h.dryRun {
 		first, _, _ := strings.Cut(msg, "\n")
 		h.event(req, obj, "Warning", ReasonDryRun, "Admit", "dry run, would deny: "+msg)
-		return admission.Allowed("dry run: " + msg).WithWarnings("kritis dry run, would deny: " + first)
+		return admission.Allowed("dry run: " + msg).WithWarnings(append(warnings, "kritis dry run, would deny: "+first)...)
 	}
 	h.event(req, obj, "Warning", ReasonFailed, "Deny", msg)
 	return admission.Denied(msg)
+}
+
+// controllersGroup holds the service accounts of kube-system, as which the
+// cluster's controllers create Pods from templates.
+const controllersGroup = "system:serviceaccounts:kube-system"
+
+func (h *Handler) mayBreakGlass(userGroups []string) bool {
+	if len(h.breakglassGroups) == 0 {
+		return true
+	}
+	for _, g := range userGroups {
+		if g == controllersGroup || slices.Contains(h.breakglassGroups, g) {
+			return true
+		}
+	}
+	return false
 }
 
 // prepare does what both webhooks do first: it decodes the object of a

@@ -141,3 +141,39 @@ func TestModes(t *testing.T) {
 		})
 	}
 }
+
+func TestBreakglassGroups(t *testing.T) {
+	t.Parallel()
+	unsigned := "r.example/app@" + digestB
+	signed := "r.example/app@" + digestA
+	req := func(image string, groups ...string) ctrladmission.Request {
+		r := podRequest(t, "team", corev1.PodSpec{Containers: containers(image)})
+		var pod corev1.Pod
+		_ = json.Unmarshal(r.Object.Raw, &pod)
+		pod.Annotations = map[string]string{BreakglassAnnotation: "INC-1"}
+		r.Object.Raw, _ = json.Marshal(&pod)
+		r.UserInfo = authenticationv1.UserInfo{Username: "dev", Groups: groups}
+		return r
+	}
+	tests := []struct {
+		name    string
+		req     ctrladmission.Request
+		allowed bool
+		want    string
+	}{
+		{"member of the breakglass group", req(unsigned, "system:authenticated", "sre"), true, "breakglass: p admitted"},
+		{"the cluster's controllers", req(unsigned, "system:serviceaccounts:kube-system"), true, "breakglass: p admitted"},
+		{"anyone else is verified as usual", req(unsigned, "system:authenticated"), false, "breakglass ignored: dev is not in a group allowed to use kritis.grafeas.io/breakglass (sre)"},
+		{"anyone else with a signed image", req(signed, "system:authenticated"), true, "every image is attested"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			store, src := fixture(t)
+			resp := NewHandler(store, SourceOnly{src}, WithBreakglassGroups("sre")).Handle(context.Background(), tt.req)
+			if resp.Allowed != tt.allowed || !strings.Contains(resp.Result.Message, tt.want) {
+				t.Fatalf("allowed=%v %q, want %v containing %q", resp.Allowed, resp.Result.Message, tt.allowed, tt.want)
+			}
+		})
+	}
+}

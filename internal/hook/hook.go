@@ -72,6 +72,9 @@ type Options struct {
 	// RegistryCAFile is a PEM bundle of private CAs trusted for registries
 	// in addition to the system's.
 	RegistryCAFile string
+	// BreakglassGroups limit who may use the breakglass annotation; empty:
+	// anyone who may create the object.
+	BreakglassGroups []string
 	// DryRun admits what would be denied, with a warning and an event
 	// (ACK's dry-run mode).
 	DryRun bool
@@ -168,6 +171,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		admission.WithMetrics(metrics),
 		admission.WithTimeout(o.Timeout),
 		admission.WithDryRun(o.DryRun),
+		admission.WithBreakglassGroups(o.BreakglassGroups...),
 		admission.WithEventRecorder(mgr.GetEventRecorder("kritis-validation-hook")),
 		admission.WithLogger(log.WithName("admission")))
 	pinner := admission.NewPinner(store, regs, admission.WithMetrics(metrics), admission.WithTimeout(o.Timeout), admission.WithLogger(log.WithName("pin")))
