@@ -386,9 +386,9 @@ func tagReason(ref reference.Ref, pin bool) string {
 
 func (h *Handler) registryError(ctx context.Context, err error) string {
 	if ctx.Err() != nil {
-		return fmt.Sprintf("registry error: no answer within the hook's deadline of %s: %v", h.timeout, err)
+		return fmt.Sprintf("registry error: no answer within the hook's deadline of %s: %s", h.timeout, errorText(err))
 	}
-	return fmt.Sprintf("registry error: %v", err)
+	return fmt.Sprintf("registry error: %s", errorText(err))
 }
 
 // Bounds of what the hook writes. The API server stores a denial in the

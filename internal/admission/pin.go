@@ -123,9 +123,9 @@ func (p *Pinner) pin(ctx context.Context, req admission.Request) admission.Respo
 	)
 	for _, j := range jobs {
 		if j.err != nil {
-			reason := fmt.Sprintf("registry error: cannot resolve tag %s: %v", j.ref.Tag.TagStr(), j.err)
+			reason := fmt.Sprintf("registry error: cannot resolve tag %s: %s", j.ref.Tag.TagStr(), errorText(j.err))
 			if ctx.Err() != nil {
-				reason = fmt.Sprintf("registry error: no answer within the hook's deadline of %s resolving tag %s: %v", p.timeout, j.ref.Tag.TagStr(), j.err)
+				reason = fmt.Sprintf("registry error: no answer within the hook's deadline of %s resolving tag %s: %s", p.timeout, j.ref.Tag.TagStr(), errorText(j.err))
 			}
 			failed = append(failed, failure{image: j.img, reasons: []string{reason}})
 			continue
