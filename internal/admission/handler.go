@@ -63,7 +63,7 @@ type Handler struct {
 	// breakglassGroups, when set, are the groups whose members may use
 	// the breakglass annotation.
 	breakglassGroups []string
-	log        logr.Logger
+	log              logr.Logger
 }
 
 // Option configures a Handler.
