@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -159,7 +160,16 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	if err := store.Watch(ctx, mgr.GetCache()); err != nil {
 		return err
 	}
-	regs, err := newRegistries(cfg, o, log)
+	// Service accounts come from an informer cache: a pod that names no
+	// pull secret then costs no API call.
+	if _, err := mgr.GetCache().GetInformer(ctx, &corev1.ServiceAccount{}); err != nil {
+		return fmt.Errorf("watching ServiceAccounts: %w", err)
+	}
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return fmt.Errorf("creating a Kubernetes client: %w", err)
+	}
+	regs, err := newRegistries(kube, o, cachedServiceAccounts{cache: mgr.GetCache(), live: kube}, log)
 	if err != nil {
 		return err
 	}
@@ -209,13 +219,10 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 // newRegistries builds the registry clients: the hook's own credentials
 // are its docker config (DOCKER_CONFIG or ~/.docker/config.json); a
 // workload's pull secrets are read per request.
-func newRegistries(cfg *rest.Config, o Options, log logr.Logger) (registries, error) {
-	kube, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return registries{}, fmt.Errorf("creating a Kubernetes client: %w", err)
-	}
+func newRegistries(kube kubernetes.Interface, o Options, sas resolve.ServiceAccountGetter, log logr.Logger) (registries, error) {
 	res, err := resolve.New(resolve.Options{
 		Kube:               kube,
+		ServiceAccounts:    sas,
 		Keychain:           authn.DefaultKeychain,
 		InsecureRegistries: o.InsecureRegistries,
 		CAFile:             o.RegistryCAFile,

@@ -84,7 +84,7 @@ func (r *Resolver) Keyring(ctx context.Context, c Credentials) (*Keyring, error)
 		if sa == "" {
 			sa = "default"
 		}
-		obj, err := r.kube.CoreV1().ServiceAccounts(ns).Get(ctx, sa, metav1.GetOptions{})
+		obj, err := r.sas.Get(ctx, ns, sa)
 		switch {
 		case apierrors.IsNotFound(err):
 			k.where = fmt.Sprintf("no pull secrets on the pod, and its service account %s/%s does not exist", ns, sa)

@@ -16,6 +16,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -33,6 +35,10 @@ type Options struct {
 	// Kube reads pull secrets and service accounts (get only, per call).
 	// Nil: pull secrets are not read.
 	Kube kubernetes.Interface
+	// ServiceAccounts, when set, reads service accounts instead of Kube,
+	// e.g. from an informer cache: most pods name no pull secret, and
+	// their service account is then the only object read per request.
+	ServiceAccounts ServiceAccountGetter
 	// Keychain is tried after the pull secrets: the hook's own
 	// credentials. Nil means authn.DefaultKeychain (the docker config of
 	// the hook's process); authn.NewMultiKeychain() gives none.
@@ -59,8 +65,20 @@ type Options struct {
 
 // Resolver resolves tags to digests. It keeps no per-call state and is safe
 // for concurrent use.
+// ServiceAccountGetter reads one service account.
+type ServiceAccountGetter interface {
+	Get(ctx context.Context, namespace, name string) (*corev1.ServiceAccount, error)
+}
+
+type clientServiceAccounts struct{ kube kubernetes.Interface }
+
+func (c clientServiceAccounts) Get(ctx context.Context, namespace, name string) (*corev1.ServiceAccount, error) {
+	return c.kube.CoreV1().ServiceAccounts(namespace).Get(ctx, name, metav1.GetOptions{})
+}
+
 type Resolver struct {
 	kube      kubernetes.Interface
+	sas       ServiceAccountGetter
 	keychain  authn.Keychain
 	insecure  map[string]bool
 	transport *http.Transport
@@ -73,6 +91,7 @@ type Resolver struct {
 func New(o Options) (*Resolver, error) {
 	r := &Resolver{
 		kube:      o.Kube,
+		sas:       o.ServiceAccounts,
 		keychain:  o.Keychain,
 		insecure:  map[string]bool{},
 		timeout:   o.Timeout,
@@ -113,6 +132,9 @@ func New(o Options) (*Resolver, error) {
 	r.transport = base.Clone()
 	if roots != nil {
 		r.transport.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+	}
+	if r.sas == nil && r.kube != nil {
+		r.sas = clientServiceAccounts{r.kube}
 	}
 	return r, nil
 }

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -17,6 +18,10 @@ import (
 func BenchmarkAdmission(b *testing.B) {
 	k := mustKey(b, "ecdsa-p256")
 	ns := namespace(b)
+	// As in a real cluster, where the controller manager creates it.
+	if _, err := kube.CoreV1().ServiceAccounts(ns).Create(context.Background(), &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}}, metav1.CreateOptions{}); err != nil {
+		b.Fatal(err)
+	}
 	authority(b, ns, "aa", k.Public(), "")
 	policy(b, ns, "gap", "aa")
 	img := pushRandom(b, "bench/app", "v1")

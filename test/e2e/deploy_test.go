@@ -54,6 +54,7 @@ func TestShippedManifests(t *testing.T) {
 		{[]string{"get", "secrets", "-n", "default"}, "yes"},
 		{[]string{"list", "secrets", "-n", "default"}, "no"},
 		{[]string{"get", "serviceaccounts", "-n", "default"}, "yes"},
+		{[]string{"watch", "serviceaccounts", "-A"}, "yes"},
 	} {
 		out, _ := kubectl(append([]string{"auth", "can-i", sa}, c.args...)...)
 		if lines := strings.Split(out, "\n"); lines[len(lines)-1] != c.want { // kubectl may warn first
