@@ -72,7 +72,7 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	if pid, alive := runningStack(o); alive {
-		return fmt.Errorf("a demo stack is already running (pid %d); stop it with `kritis demo --teardown`", pid)
+		return fmt.Errorf("a demo stack is already running (pid %d); stop it with `%s demo --teardown`", pid, o.Self)
 	}
 	stack.Reap(o.WorkDir) // leftovers of a keeper that died
 	if err := os.RemoveAll(o.WorkDir); err != nil {
@@ -100,10 +100,10 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	if err := Scenario(ctx, env, o.WorkDir, o.Out); err != nil {
-		fmt.Fprintf(o.Out, "\nthe stack is still running; stop it with `kritis demo --teardown`\n")
+		fmt.Fprintf(o.Out, "\nthe stack is still running; stop it with `%s demo --teardown`\n", o.Self)
 		return err
 	}
-	fmt.Fprintf(o.Out, "\nthe stack is still running. Go on from here with:\n    source %s\n    $KUBECTL get deployments\n    $KRITIS sign --key $KEY $REGISTRY/<repo>@sha256:<digest>\nstop it with `kritis demo --teardown`\n", o.envFile())
+	fmt.Fprintf(o.Out, "\nthe stack is still running. Go on from here with:\n    source %s\n    $KUBECTL get deployments\n    $KRITIS sign --key $KEY $REGISTRY/<repo>@sha256:<digest>\nstop it with `%s demo --teardown`\n", o.envFile(), o.Self)
 	return nil
 }
 

@@ -55,7 +55,9 @@ func Reap(workDir string) []int {
 			pids = append(pids, pid)
 		}
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	// Orphans have no state worth a long graceful shutdown (the API
+	// server's takes longer than this on its own).
+	deadline := time.Now().Add(3 * time.Second)
 	for _, pid := range pids {
 		for syscall.Kill(pid, 0) == nil && time.Now().Before(deadline) {
 			time.Sleep(100 * time.Millisecond)

@@ -100,7 +100,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	// etcd's and the API server's directories live in WorkDir, so that
 	// every process of the stack names WorkDir on its command line and
 	// Reap can find them should the process that started them die.
-	for _, d := range []string{"etcd", "apiserver"} {
+	for _, d := range []string{"etcd", "apiserver", "webhook-certs"} {
 		if err := os.MkdirAll(filepath.Join(o.WorkDir, d), 0o700); err != nil {
 			return nil, err
 		}
@@ -132,6 +132,9 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	}
 	s.Kubeconfig = filepath.Join(o.WorkDir, "kubeconfig")
 	if err := os.WriteFile(s.Kubeconfig, kc, 0o600); err != nil {
+		return nil, err
+	}
+	if err := s.moveServingCerts(); err != nil {
 		return nil, err
 	}
 	step(o.Progress, "kube-apiserver ready at %s", s.Config.Host)
@@ -286,6 +289,29 @@ func (s *Stack) startHook(ctx context.Context) error {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// moveServingCerts moves the webhook's serving certificate, which envtest
+// always writes to a fresh temporary directory, into WorkDir: a stack whose
+// keeper died must not leave a private key behind where teardown does not
+// look.
+func (s *Stack) moveServingCerts() error {
+	wio := &s.env.WebhookInstallOptions
+	dst := filepath.Join(s.opts.WorkDir, "webhook-certs")
+	for _, f := range []string{"tls.crt", "tls.key"} {
+		b, err := os.ReadFile(filepath.Join(wio.LocalServingCertDir, f))
+		if err != nil {
+			return fmt.Errorf("moving the webhook's serving certificate: %w", err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, f), b, 0o600); err != nil {
+			return fmt.Errorf("moving the webhook's serving certificate: %w", err)
+		}
+	}
+	if err := os.RemoveAll(wio.LocalServingCertDir); err != nil {
+		return err
+	}
+	wio.LocalServingCertDir = dst
+	return nil
 }
 
 // spawn starts a process whose output goes to WorkDir/logs/<name>.log;
