@@ -41,5 +41,6 @@ fuzz: ## run each fuzz test for 30 s (FUZZTIME=30s)
 	  $(GO) test ./pkg/attest -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; done
 
 .PHONY: bench
-bench: ## admission benchmarks
-	$(GO) test ./internal/admission -run '^$$' -bench . -benchmem
+bench: tools ## admission benchmarks: one decision in memory, then through the real API server and registry
+	$(GO) test ./internal/admission ./internal/allowlist -run '^$$' -bench . -benchmem
+	KRITIS_BIN_DIR=$(BIN) $(GO) test ./test/e2e -run '^$$' -bench Admission -benchtime 300x

@@ -35,7 +35,7 @@ func dockerHubForms(image string) []string {
 		}
 		// A short name near the length limit can outgrow it once
 		// expanded; such a spelling names nothing and is not offered.
-		if _, err := name.ParseReference(f); err != nil {
+		if len(host)+1+len(repo) > maxNameLength {
 			continue
 		}
 		forms = append(forms, f)
@@ -67,3 +67,7 @@ func splitIdentifier(ref string) (repo, rest string) {
 	}
 	return head, ref[len(head):]
 }
+
+// maxNameLength is the longest repository name, registry included, that
+// references may have.
+const maxNameLength = 255
