@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	yaml3 "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kritis-project/kritis/internal/reference"
@@ -36,7 +37,7 @@ StatefulSets, DaemonSets, Jobs, CronJobs and ReplicationControllers at its
 registry, and prints the manifests with the references rewritten to
 name:tag@sha256:<digest>, for GitOps pipelines that pin before they apply.
 Other documents pass through. Credentials come from the docker config.
-Keys are printed in sorted order and comments are not kept.
+Only the image values change: key order, comments and styles are kept.
 
 With IMAGE arguments instead, it prints each image pinned, one per line.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -143,9 +144,11 @@ func pinDocument(cmd *cobra.Command, res *resolve.Resolver, doc []byte) ([]byte,
 		}
 		return nil, fmt.Errorf("%s %s: %w", meta.Kind, meta.Metadata.Name, err)
 	}
-	var tree any
-	if err := json.Unmarshal(js, &tree); err != nil {
-		return nil, err
+	// Edit the YAML node tree in place, so that key order, comments and
+	// styles survive: GitOps diffs should show only the pinned images.
+	var root yaml3.Node
+	if err := yaml3.Unmarshal(doc, &root); err != nil {
+		return nil, fmt.Errorf("decoding manifest: %w", err)
 	}
 	changed := false
 	for _, img := range obj.Images {
@@ -160,7 +163,7 @@ func pinDocument(cmd *cobra.Command, res *resolve.Resolver, doc []byte) ([]byte,
 		if err != nil {
 			return nil, fmt.Errorf("%s %s: %s: %w", meta.Kind, meta.Metadata.Name, img.Path, err)
 		}
-		if err := setPointer(tree, img.Pointer, img.Ref+"@"+d.DigestStr()); err != nil {
+		if err := setPointer(&root, img.Pointer, img.Ref+"@"+d.DigestStr()); err != nil {
 			return nil, fmt.Errorf("internal error: %w", err)
 		}
 		changed = true
@@ -168,36 +171,50 @@ func pinDocument(cmd *cobra.Command, res *resolve.Resolver, doc []byte) ([]byte,
 	if !changed {
 		return doc, nil
 	}
-	return yaml.Marshal(tree)
+	var out bytes.Buffer
+	enc := yaml3.NewEncoder(&out)
+	enc.SetIndent(2)
+	if err := enc.Encode(&root); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
 }
 
-// setPointer sets the string at a JSON pointer of the kind workload
-// produces (object keys and array indexes, nothing to unescape).
-func setPointer(tree any, ptr, value string) error {
-	toks := strings.Split(strings.TrimPrefix(ptr, "/"), "/")
-	cur := tree
-	for i, tok := range toks {
-		last := i == len(toks)-1
-		switch c := cur.(type) {
-		case map[string]any:
-			if last {
-				c[tok] = value
-				return nil
+// setPointer sets the scalar at a JSON pointer of the kind workload
+// produces (object keys and array indexes, nothing to unescape) in a YAML
+// document node.
+func setPointer(root *yaml3.Node, ptr, value string) error {
+	cur := root
+	if cur.Kind == yaml3.DocumentNode && len(cur.Content) == 1 {
+		cur = cur.Content[0]
+	}
+	for _, tok := range strings.Split(strings.TrimPrefix(ptr, "/"), "/") {
+		var next *yaml3.Node
+		switch cur.Kind {
+		case yaml3.MappingNode:
+			for i := 0; i+1 < len(cur.Content); i += 2 {
+				if cur.Content[i].Value == tok {
+					next = cur.Content[i+1]
+				}
 			}
-			cur = c[tok]
-		case []any:
+		case yaml3.SequenceNode:
 			n, err := strconv.Atoi(tok)
-			if err != nil || n < 0 || n >= len(c) {
-				return fmt.Errorf("pointer %s: bad index %q", ptr, tok)
+			if err == nil && n >= 0 && n < len(cur.Content) {
+				next = cur.Content[n]
 			}
-			if last {
-				c[n] = value
-				return nil
-			}
-			cur = c[n]
-		default:
+		}
+		if next == nil {
 			return fmt.Errorf("pointer %s: nothing at %q", ptr, tok)
 		}
+		cur = next
 	}
-	return fmt.Errorf("pointer %s: empty", ptr)
+	if cur.Kind != yaml3.ScalarNode {
+		return fmt.Errorf("pointer %s: not a scalar", ptr)
+	}
+	cur.Value = value
+	cur.Tag = "!!str"
+	return nil
 }

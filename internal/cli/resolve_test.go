@@ -34,10 +34,11 @@ func TestResolvePinsEveryWorkload(t *testing.T) {
 		return d.String()
 	}
 	app, job := push("app"), push("job")
-	manifest := `apiVersion: apps/v1
+	manifest := `# the web tier
+apiVersion: apps/v1
 kind: Deployment
 metadata:
-  name: web
+  name: web # keep me
 spec:
   selector: {matchLabels: {app: web}}
   template:
@@ -85,6 +86,9 @@ spec:
 		"image: " + host + "/job:1.0@" + job + "\n",
 		"  image: " + host + "/app:1.0\n", // the ConfigMap passes through
 		"---\n",
+		"# the web tier\napiVersion: apps/v1\nkind: Deployment\n", // comments and key order survive
+		"name: web # keep me\n",
+		"schedule: \"@daily\"\n",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, got)
