@@ -13,6 +13,7 @@ import (
 // +kubebuilder:printcolumn:name="Key ID",type=string,JSONPath=`.spec.publicKeyId`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,priority=1
+// +kubebuilder:printcolumn:name="Keys",type=string,JSONPath=`.status.keyType`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type AttestationAuthority struct {
 	metav1.TypeMeta   `json:",inline"`
