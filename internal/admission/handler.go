@@ -53,6 +53,12 @@ const BreakglassAnnotation = "kritis.grafeas.io/breakglass"
 
 // Handler decides admission requests. It is safe for concurrent use.
 type Handler struct {
+	settings
+}
+
+// settings are what NewHandler and NewPinner take; the pinner uses the
+// ones that are not about decisions.
+type settings struct {
 	policies   Policies
 	registries Registries
 	timeout    time.Duration
@@ -66,20 +72,31 @@ type Handler struct {
 	log              logr.Logger
 }
 
-// Option configures a Handler.
-type Option func(*Handler)
+func newSettings(p Policies, r Registries, opts []Option) settings {
+	s := settings{policies: p, registries: r, timeout: 8 * time.Second, parallel: 8, log: logr.Discard()}
+	for _, o := range opts {
+		o(&s)
+	}
+	if s.parallel < 1 {
+		s.parallel = 1
+	}
+	return s
+}
+
+// Option configures a Handler or a Pinner.
+type Option func(*settings)
 
 // WithTimeout bounds the work of one request. It must be shorter than the
 // webhook's timeoutSeconds, so that the hook denies with a cause rather
 // than the API server giving up on it.
-func WithTimeout(d time.Duration) Option { return func(h *Handler) { h.timeout = d } }
+func WithTimeout(d time.Duration) Option { return func(h *settings) { h.timeout = d } }
 
 // WithParallelism bounds how many registries are queried at once per request.
-func WithParallelism(n int) Option { return func(h *Handler) { h.parallel = n } }
+func WithParallelism(n int) Option { return func(h *settings) { h.parallel = n } }
 
 // WithDryRun admits what would be denied, with a warning and an event of
 // reason DryRunKritisAdmission: for trying a policy on a live namespace.
-func WithDryRun(on bool) Option { return func(h *Handler) { h.dryRun = on } }
+func WithDryRun(on bool) Option { return func(h *settings) { h.dryRun = on } }
 
 // WithBreakglassGroups honours the breakglass annotation only from members
 // of groups, and from the cluster's controllers (service accounts of
@@ -87,28 +104,21 @@ func WithDryRun(on bool) Option { return func(h *Handler) { h.dryRun = on } }
 // Without it anyone who may create an object may break the glass, as in
 // ACK's hook; RBAC cannot restrict annotations.
 func WithBreakglassGroups(groups ...string) Option {
-	return func(h *Handler) { h.breakglassGroups = groups }
+	return func(h *settings) { h.breakglassGroups = groups }
 }
 
 // WithEventRecorder records an event for each denial, dry-run failure and
 // breakglass use. Events are never recorded for dry-run requests: the
 // webhook declares that it has no side effects.
-func WithEventRecorder(r EventRecorder) Option { return func(h *Handler) { h.events = r } }
+func WithEventRecorder(r EventRecorder) Option { return func(h *settings) { h.events = r } }
 
 // WithLogger sets the logger; the default discards.
-func WithLogger(l logr.Logger) Option { return func(h *Handler) { h.log = l } }
+func WithLogger(l logr.Logger) Option { return func(h *settings) { h.log = l } }
 
 // NewHandler returns a Handler reading policies from p and signatures (and
 // tags of immutable repositories) through r.
 func NewHandler(p Policies, r Registries, opts ...Option) *Handler {
-	h := &Handler{policies: p, registries: r, timeout: 8 * time.Second, parallel: 8, log: logr.Discard()}
-	for _, o := range opts {
-		o(h)
-	}
-	if h.parallel < 1 {
-		h.parallel = 1
-	}
-	return h
+	return &Handler{newSettings(p, r, opts)}
 }
 
 var _ admission.Handler = (*Handler)(nil)
@@ -117,16 +127,7 @@ var _ admission.Handler = (*Handler)(nil)
 func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.Response {
 	start := time.Now()
 	log := h.log.WithValues("uid", req.UID, "namespace", req.Namespace, "kind", req.Kind.Kind, "name", req.Name, "operation", req.Operation)
-	resp := h.decide(ctx, req)
-	decision := "denied"
-	switch {
-	case resp.Allowed && strings.HasPrefix(resp.Result.Message, "dry run: "):
-		decision = "dry_run"
-	case resp.Allowed && strings.HasPrefix(resp.Result.Message, "breakglass: "):
-		decision = "breakglass"
-	case resp.Allowed:
-		decision = "admitted"
-	}
+	resp, decision := h.decide(ctx, req)
 	h.metrics.decision("validate", decision, start)
 	if resp.Allowed {
 		log.V(1).Info("admitted", "reason", resp.Result.Message)
@@ -136,22 +137,31 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 	return resp
 }
 
-func (h *Handler) decide(ctx context.Context, req admission.Request) admission.Response {
+// Decisions, the label values of kritis_admission_decisions_total.
+const (
+	decisionAdmitted   = "admitted"
+	decisionDenied     = "denied"
+	decisionDryRun     = "dry_run"
+	decisionBreakglass = "breakglass"
+)
+
+// decide answers req and says which kind of decision the answer is.
+func (h *Handler) decide(ctx context.Context, req admission.Request) (admission.Response, string) {
 	gvk, obj, ns, early := prepare(req, h.policies)
 	if early != nil {
-		return *early
+		return *early, decisionOf(*early)
 	}
 	if len(ns.Policies) == 0 {
-		return admission.Allowed(fmt.Sprintf("no GenericAttestationPolicy in namespace %s", req.Namespace))
+		return admission.Allowed(fmt.Sprintf("no GenericAttestationPolicy in namespace %s", req.Namespace)), decisionAdmitted
 	}
 	if len(obj.Images) == 0 {
-		return admission.Allowed("the object runs no image")
+		return admission.Allowed("the object runs no image"), decisionAdmitted
 	}
-	if req.Operation == admissionv1.Update && imagesUnchanged(gvk, req.OldObject.Raw, obj.Images) {
+	if stored := storedImages(req, gvk); stored != nil && subset(obj.Images, stored) {
 		// Scaling, relabelling or a rollout restart must keep working
 		// even if a signature has since gone: the running images were
 		// admitted when they were set.
-		return admission.Allowed("the update changes no image")
+		return admission.Allowed("the update changes no image"), decisionAdmitted
 	}
 	var warnings []string
 	if why, ok := obj.Meta.Annotations[BreakglassAnnotation]; ok && !h.mayBreakGlass(req.UserInfo.Groups) {
@@ -159,14 +169,14 @@ func (h *Handler) decide(ctx context.Context, req admission.Request) admission.R
 	} else if ok {
 		msg := fmt.Sprintf("breakglass: %s admitted without image verification (annotation %s=%s), by %s", objectName(req, obj), BreakglassAnnotation, reference.Display(why), req.UserInfo.Username)
 		h.event(req, obj, "Warning", ReasonBreakglass, "Admit", msg)
-		return admission.Allowed(msg).WithWarnings(msg)
+		return admission.Allowed(msg).WithWarnings(msg), decisionBreakglass
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, h.timeout)
 	defer cancel()
 	failures := h.check(ctx, ns, h.registries.For(req.Namespace, obj), obj.Images)
 	if len(failures) == 0 {
-		return admission.Allowed(fmt.Sprintf("every image is attested under the policies of namespace %s", req.Namespace)).WithWarnings(warnings...)
+		return admission.Allowed(fmt.Sprintf("every image is attested under the policies of namespace %s", req.Namespace)).WithWarnings(warnings...), decisionAdmitted
 	}
 	msg := denial(failures)
 	if len(warnings) > 0 {
@@ -175,10 +185,17 @@ func (h *Handler) decide(ctx context.Context, req admission.Request) admission.R
 	if h.dryRun {
 		first, _, _ := strings.Cut(msg, "\n")
 		h.event(req, obj, "Warning", ReasonDryRun, "Admit", "dry run, would deny: "+msg)
-		return admission.Allowed("dry run: " + msg).WithWarnings(append(warnings, "kritis dry run, would deny: "+first)...)
+		return admission.Allowed("dry run: " + msg).WithWarnings(append(warnings, "kritis dry run, would deny: "+first)...), decisionDryRun
 	}
 	h.event(req, obj, "Warning", ReasonFailed, "Deny", msg)
-	return admission.Denied(msg)
+	return admission.Denied(msg), decisionDenied
+}
+
+func decisionOf(r admission.Response) string {
+	if r.Allowed {
+		return decisionAdmitted
+	}
+	return decisionDenied
 }
 
 // controllersGroup holds the service accounts of kube-system, as which the
@@ -258,23 +275,29 @@ func objectName(req admission.Request, obj *workload.Object) string {
 	return "(unnamed)"
 }
 
-// imagesUnchanged reports whether every image of the updated object was
-// already in the object before the update. The old object comes from the
-// API server's storage, not from the client.
-func imagesUnchanged(gvk schema.GroupVersionKind, oldRaw []byte, images []workload.Image) bool {
-	if len(oldRaw) == 0 {
-		return false
+// storedImages returns the references of the object as stored, before an
+// UPDATE (nil on CREATE, or when the old object cannot be read, so that
+// everything is checked). The old object comes from the API server's
+// storage, not from the client.
+func storedImages(req admission.Request, gvk schema.GroupVersionKind) map[string]bool {
+	if req.Operation != admissionv1.Update || len(req.OldObject.Raw) == 0 {
+		return nil
 	}
-	old, err := workload.Extract(gvk, oldRaw)
+	old, err := workload.Extract(gvk, req.OldObject.Raw)
 	if err != nil {
-		return false
+		return nil
 	}
-	before := map[string]bool{}
+	refs := make(map[string]bool, len(old.Images))
 	for _, img := range old.Images {
-		before[img.Ref] = true
+		refs[img.Ref] = true
 	}
+	return refs
+}
+
+// subset reports whether every image reference is among stored.
+func subset(images []workload.Image, stored map[string]bool) bool {
 	for _, img := range images {
-		if !before[img.Ref] {
+		if !stored[img.Ref] {
 			return false
 		}
 	}
@@ -309,6 +332,7 @@ func (h *Handler) check(ctx context.Context, ns *policy.Namespace, reg Registry,
 			// it (controller-runtime only guards the request goroutine).
 			if p := recover(); p != nil {
 				results[i].reasons = []string{fmt.Sprintf("internal error: %v", p)}
+				results[i].outcome = outcomeInternalError
 			}
 		}()
 		results[i].reasons, results[i].outcome = h.checkOne(ctx, ns, reg, refs[i])
@@ -384,7 +408,9 @@ func tagReason(ref reference.Ref, pin bool) string {
 	return r
 }
 
-func (h *Handler) registryError(ctx context.Context, err error) string {
+// registryError renders a registry failure for a denial, saying so when
+// the hook's own deadline cut it short.
+func (h *settings) registryError(ctx context.Context, err error) string {
 	if ctx.Err() != nil {
 		return fmt.Sprintf("registry error: no answer within the hook's deadline of %s: %s", h.timeout, errorText(err))
 	}

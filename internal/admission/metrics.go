@@ -22,6 +22,7 @@ const (
 	outcomeTag           = "tag"
 	outcomeInvalid       = "invalid_reference"
 	outcomeRegistryError = "registry_error"
+	outcomeInternalError = "internal_error"
 )
 
 // NewMetrics registers the webhooks' metrics with reg.
@@ -53,7 +54,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 }
 
 // WithMetrics records decisions and image outcomes in m.
-func WithMetrics(m *Metrics) Option { return func(h *Handler) { h.metrics = m } }
+func WithMetrics(m *Metrics) Option { return func(h *settings) { h.metrics = m } }
 
 func (m *Metrics) decision(webhook, decision string, start time.Time) {
 	if m == nil {

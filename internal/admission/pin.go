@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/go-logr/logr"
 	"gomodules.xyz/jsonpatch/v2"
-	admissionv1 "k8s.io/api/admission/v1"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/kritis-project/kritis/internal/reference"
@@ -20,19 +18,13 @@ import (
 // API server calls after every mutating one, then verifies that digest,
 // and the node pulls exactly it: the tag cannot move in between.
 type Pinner struct {
-	policies   Policies
-	registries Registries
-	timeout    time.Duration
-	parallel   int
-	metrics    *Metrics
-	log        logr.Logger
+	settings
 }
 
 // NewPinner returns a Pinner. Options are those of NewHandler; the ones
-// about decisions (dry run, events) do not apply.
+// about decisions (dry run, events, breakglass) do not apply.
 func NewPinner(p Policies, r Registries, opts ...Option) *Pinner {
-	h := NewHandler(p, r, opts...)
-	return &Pinner{policies: p, registries: r, timeout: h.timeout, parallel: h.parallel, metrics: h.metrics, log: h.log}
+	return &Pinner{newSettings(p, r, opts)}
 }
 
 var _ admission.Handler = (*Pinner)(nil)
@@ -67,14 +59,7 @@ func (p *Pinner) pin(ctx context.Context, req admission.Request) admission.Respo
 	// Images the stored object already had are left as they are: an
 	// UPDATE that scales a Deployment must not re-resolve (and so roll)
 	// its template.
-	before := map[string]bool{}
-	if req.Operation == admissionv1.Update {
-		if old, err := workload.Extract(gvk, req.OldObject.Raw); err == nil {
-			for _, img := range old.Images {
-				before[img.Ref] = true
-			}
-		}
-	}
+	stored := storedImages(req, gvk)
 	type job struct {
 		img    workload.Image
 		ref    reference.Ref
@@ -83,7 +68,7 @@ func (p *Pinner) pin(ctx context.Context, req admission.Request) admission.Respo
 	}
 	var jobs []*job
 	for _, img := range obj.Images {
-		if before[img.Ref] {
+		if stored[img.Ref] {
 			continue
 		}
 		if _, ok := ns.Allowlisted(img.Ref); ok {
@@ -123,10 +108,7 @@ func (p *Pinner) pin(ctx context.Context, req admission.Request) admission.Respo
 	)
 	for _, j := range jobs {
 		if j.err != nil {
-			reason := fmt.Sprintf("registry error: cannot resolve tag %s: %s", j.ref.Tag.TagStr(), errorText(j.err))
-			if ctx.Err() != nil {
-				reason = fmt.Sprintf("registry error: no answer within the hook's deadline of %s resolving tag %s: %s", p.timeout, j.ref.Tag.TagStr(), errorText(j.err))
-			}
+			reason := p.registryError(ctx, fmt.Errorf("cannot resolve tag %s: %w", j.ref.Tag.TagStr(), j.err))
 			failed = append(failed, failure{image: j.img, reasons: []string{reason}})
 			continue
 		}
