@@ -54,87 +54,70 @@ func (e *UnsupportedKindError) Error() string {
 	return fmt.Sprintf("kind %s (%s) is not supported by the image policy webhook; remove it from the webhook configuration's rules", e.Kind.Kind, e.Kind.GroupVersion().String())
 }
 
-// Kinds lists the kinds Extract reads.
-var Kinds = []schema.GroupVersionKind{
-	corev1.SchemeGroupVersion.WithKind("Pod"),
-	corev1.SchemeGroupVersion.WithKind("ReplicationController"),
-	appsv1.SchemeGroupVersion.WithKind("Deployment"),
-	appsv1.SchemeGroupVersion.WithKind("ReplicaSet"),
-	appsv1.SchemeGroupVersion.WithKind("StatefulSet"),
-	appsv1.SchemeGroupVersion.WithKind("DaemonSet"),
-	batchv1.SchemeGroupVersion.WithKind("Job"),
-	batchv1.SchemeGroupVersion.WithKind("CronJob"),
+// podSpecOf reads an object of one kind: its metadata, its pod spec (nil
+// when it has none) and that spec's field path.
+type podSpecOf func(raw []byte) (*metav1.ObjectMeta, *corev1.PodSpec, *field.Path, error)
+
+// kind makes the podSpecOf of the kind T, whose pod spec get returns.
+func kind[T any](path *field.Path, get func(*T) (*metav1.ObjectMeta, *corev1.PodSpec)) podSpecOf {
+	return func(raw []byte) (*metav1.ObjectMeta, *corev1.PodSpec, *field.Path, error) {
+		o := new(T)
+		if err := decode(raw, o); err != nil {
+			return nil, nil, nil, err
+		}
+		meta, spec := get(o)
+		return meta, spec, path, nil
+	}
+}
+
+var templatePath = field.NewPath("spec", "template", "spec")
+
+// kinds are the kinds Extract reads: every way an object of the core API
+// runs an image.
+var kinds = map[schema.GroupVersionKind]podSpecOf{
+	corev1.SchemeGroupVersion.WithKind("Pod"): kind(field.NewPath("spec"), func(o *corev1.Pod) (*metav1.ObjectMeta, *corev1.PodSpec) {
+		return &o.ObjectMeta, &o.Spec
+	}),
+	corev1.SchemeGroupVersion.WithKind("ReplicationController"): kind(templatePath, func(o *corev1.ReplicationController) (*metav1.ObjectMeta, *corev1.PodSpec) {
+		if o.Spec.Template == nil {
+			return &o.ObjectMeta, nil
+		}
+		return &o.ObjectMeta, &o.Spec.Template.Spec
+	}),
+	appsv1.SchemeGroupVersion.WithKind("Deployment"): kind(templatePath, func(o *appsv1.Deployment) (*metav1.ObjectMeta, *corev1.PodSpec) {
+		return &o.ObjectMeta, &o.Spec.Template.Spec
+	}),
+	appsv1.SchemeGroupVersion.WithKind("ReplicaSet"): kind(templatePath, func(o *appsv1.ReplicaSet) (*metav1.ObjectMeta, *corev1.PodSpec) {
+		return &o.ObjectMeta, &o.Spec.Template.Spec
+	}),
+	appsv1.SchemeGroupVersion.WithKind("StatefulSet"): kind(templatePath, func(o *appsv1.StatefulSet) (*metav1.ObjectMeta, *corev1.PodSpec) {
+		return &o.ObjectMeta, &o.Spec.Template.Spec
+	}),
+	appsv1.SchemeGroupVersion.WithKind("DaemonSet"): kind(templatePath, func(o *appsv1.DaemonSet) (*metav1.ObjectMeta, *corev1.PodSpec) {
+		return &o.ObjectMeta, &o.Spec.Template.Spec
+	}),
+	batchv1.SchemeGroupVersion.WithKind("Job"): kind(templatePath, func(o *batchv1.Job) (*metav1.ObjectMeta, *corev1.PodSpec) {
+		return &o.ObjectMeta, &o.Spec.Template.Spec
+	}),
+	batchv1.SchemeGroupVersion.WithKind("CronJob"): kind(field.NewPath("spec", "jobTemplate", "spec", "template", "spec"), func(o *batchv1.CronJob) (*metav1.ObjectMeta, *corev1.PodSpec) {
+		return &o.ObjectMeta, &o.Spec.JobTemplate.Spec.Template.Spec
+	}),
 }
 
 // Extract decodes raw as an object of kind gvk and lists its images in the
 // order they appear. An object of another kind, or one that does not decode,
 // is an error.
 func Extract(gvk schema.GroupVersionKind, raw []byte) (*Object, error) {
+	read, ok := kinds[gvk]
+	if !ok {
+		return nil, &UnsupportedKindError{Kind: gvk}
+	}
 	if len(raw) == 0 {
 		return nil, fmt.Errorf("decoding %s: the request carries no object", gvk.Kind)
 	}
-	var (
-		meta *metav1.ObjectMeta
-		spec *corev1.PodSpec
-		path *field.Path
-	)
-	template := field.NewPath("spec", "template", "spec")
-	switch gvk {
-	case corev1.SchemeGroupVersion.WithKind("Pod"):
-		var o corev1.Pod
-		if err := decode(raw, &o); err != nil {
-			return nil, err
-		}
-		meta, spec, path = &o.ObjectMeta, &o.Spec, field.NewPath("spec")
-	case corev1.SchemeGroupVersion.WithKind("ReplicationController"):
-		var o corev1.ReplicationController
-		if err := decode(raw, &o); err != nil {
-			return nil, err
-		}
-		meta, path = &o.ObjectMeta, template
-		if o.Spec.Template != nil {
-			spec = &o.Spec.Template.Spec
-		}
-	case appsv1.SchemeGroupVersion.WithKind("Deployment"):
-		var o appsv1.Deployment
-		if err := decode(raw, &o); err != nil {
-			return nil, err
-		}
-		meta, spec, path = &o.ObjectMeta, &o.Spec.Template.Spec, template
-	case appsv1.SchemeGroupVersion.WithKind("ReplicaSet"):
-		var o appsv1.ReplicaSet
-		if err := decode(raw, &o); err != nil {
-			return nil, err
-		}
-		meta, spec, path = &o.ObjectMeta, &o.Spec.Template.Spec, template
-	case appsv1.SchemeGroupVersion.WithKind("StatefulSet"):
-		var o appsv1.StatefulSet
-		if err := decode(raw, &o); err != nil {
-			return nil, err
-		}
-		meta, spec, path = &o.ObjectMeta, &o.Spec.Template.Spec, template
-	case appsv1.SchemeGroupVersion.WithKind("DaemonSet"):
-		var o appsv1.DaemonSet
-		if err := decode(raw, &o); err != nil {
-			return nil, err
-		}
-		meta, spec, path = &o.ObjectMeta, &o.Spec.Template.Spec, template
-	case batchv1.SchemeGroupVersion.WithKind("Job"):
-		var o batchv1.Job
-		if err := decode(raw, &o); err != nil {
-			return nil, err
-		}
-		meta, spec, path = &o.ObjectMeta, &o.Spec.Template.Spec, template
-	case batchv1.SchemeGroupVersion.WithKind("CronJob"):
-		var o batchv1.CronJob
-		if err := decode(raw, &o); err != nil {
-			return nil, err
-		}
-		meta = &o.ObjectMeta
-		spec = &o.Spec.JobTemplate.Spec.Template.Spec
-		path = field.NewPath("spec", "jobTemplate", "spec", "template", "spec")
-	default:
-		return nil, &UnsupportedKindError{Kind: gvk}
+	meta, spec, path, err := read(raw)
+	if err != nil {
+		return nil, err
 	}
 	obj := &Object{Meta: *meta}
 	if spec != nil {

@@ -8,6 +8,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 func TestExtract(t *testing.T) {
@@ -29,14 +30,21 @@ func TestExtract(t *testing.T) {
 		{"Pod", &corev1.Pod{Spec: spec}, "spec"},
 		{"Deployment", &appsv1.Deployment{Spec: appsv1.DeploymentSpec{Template: tmpl}}, "spec.template.spec"},
 		{"ReplicationController", &corev1.ReplicationController{Spec: corev1.ReplicationControllerSpec{Template: &tmpl}}, "spec.template.spec"},
+		{"ReplicaSet", &appsv1.ReplicaSet{Spec: appsv1.ReplicaSetSpec{Template: tmpl}}, "spec.template.spec"},
+		{"StatefulSet", &appsv1.StatefulSet{Spec: appsv1.StatefulSetSpec{Template: tmpl}}, "spec.template.spec"},
+		{"DaemonSet", &appsv1.DaemonSet{Spec: appsv1.DaemonSetSpec{Template: tmpl}}, "spec.template.spec"},
+		{"Job", &batchv1.Job{Spec: batchv1.JobSpec{Template: tmpl}}, "spec.template.spec"},
 		{"CronJob", &batchv1.CronJob{Spec: batchv1.CronJobSpec{JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: tmpl}}}}, "spec.jobTemplate.spec.template.spec"},
+	}
+	if len(tests) != len(kinds) {
+		t.Fatalf("%d kinds are read, %d tested", len(kinds), len(tests))
 	}
 	for _, tt := range tests {
 		t.Run(tt.kind, func(t *testing.T) {
 			t.Parallel()
 			raw, _ := json.Marshal(tt.obj)
-			var gvk = Kinds[0]
-			for _, k := range Kinds {
+			var gvk schema.GroupVersionKind
+			for k := range kinds {
 				if k.Kind == tt.kind {
 					gvk = k
 				}
@@ -111,14 +119,14 @@ func splitPointer(p string) []string {
 func TestExtractRejects(t *testing.T) {
 	t.Parallel()
 	// A differently cased key is not the image field.
-	obj, err := Extract(Kinds[0], []byte(`{"spec":{"containers":[{"name":"a","Image":"evil:1","image":"good@sha256:`+strings.Repeat("0", 64)+`"}]}}`))
+	obj, err := Extract(corev1.SchemeGroupVersion.WithKind("Pod"), []byte(`{"spec":{"containers":[{"name":"a","Image":"evil:1","image":"good@sha256:`+strings.Repeat("0", 64)+`"}]}}`))
 	if err != nil || len(obj.Images) != 1 || obj.Images[0].Ref != "good@sha256:"+strings.Repeat("0", 64) {
 		t.Errorf("case-variant key: images = %+v, err %v", obj, err)
 	}
-	if _, err := Extract(Kinds[0], nil); err == nil {
+	if _, err := Extract(corev1.SchemeGroupVersion.WithKind("Pod"), nil); err == nil {
 		t.Error("empty object: want error")
 	}
-	if _, err := Extract(Kinds[0], []byte(`{"spec":`)); err == nil {
+	if _, err := Extract(corev1.SchemeGroupVersion.WithKind("Pod"), []byte(`{"spec":`)); err == nil {
 		t.Error("truncated object: want error")
 	}
 	_, err = Extract(corev1.SchemeGroupVersion.WithKind("ConfigMap"), []byte(`{}`))
