@@ -9,7 +9,8 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -111,12 +112,7 @@ var signatureAlgorithms = map[string]sigScheme{
 // take (PublicKey.SignatureAlgorithm, NewPKIXKey, WithSignatureAlgorithm),
 // sorted. Names are matched case-insensitively.
 func SignatureAlgorithms() []string {
-	names := make([]string, 0, len(signatureAlgorithms))
-	for n := range signatureAlgorithms {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(signatureAlgorithms))
 }
 
 // lookupScheme finds the scheme of a signature algorithm name and checks

@@ -15,7 +15,8 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -410,12 +411,7 @@ var keyGenerators = map[string]func() (crypto.Signer, error){
 
 // KeyKinds lists the kinds GenerateKey accepts, sorted.
 func KeyKinds() []string {
-	kinds := make([]string, 0, len(keyGenerators))
-	for k := range keyGenerators {
-		kinds = append(kinds, k)
-	}
-	sort.Strings(kinds)
-	return kinds
+	return slices.Sorted(maps.Keys(keyGenerators))
 }
 
 // GenerateKey makes a new private key of the given kind (see KeyKinds; ""
