@@ -120,6 +120,14 @@ func TestStoreFollowsUpdates(t *testing.T) {
 	if eval().OK {
 		t.Fatal("after the key changed, k1's signature must no longer count")
 	}
+	// A cluster allowlist added after the namespace's snapshot was taken
+	// applies from the next request.
+	s.PutAllowlist(&v1beta1.AdmissionAllowlist{ObjectMeta: metav1.ObjectMeta{Name: "sys"}, Spec: v1beta1.AdmissionAllowlistSpec{Patterns: []v1beta1.AllowlistPattern{{NamePattern: "r.example/img@*"}}}})
+	if ns, _ := s.Namespace("team"); ns == nil {
+		t.Fatal("no snapshot")
+	} else if _, ok := ns.Allowlisted(img.String()); !ok {
+		t.Fatal("the new cluster allowlist does not apply")
+	}
 	s.deletePolicy(gap)
 	if ns, _ := s.Namespace("team"); len(ns.Policies) != 0 {
 		t.Fatalf("deleted policy still applies: %+v", ns.Policies)

@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 
@@ -68,14 +69,14 @@ type Store struct {
 	policies    map[string]map[string]Policy
 	authorities map[string]map[string]*Authority
 	cluster     map[string][]allowlist.Rule // AdmissionAllowlist name -> rules
-	// sets caches each namespace's allowlists; any change clears it.
-	sets map[string]nsSets
+	// snapshots caches what Namespace returns, built once per change:
+	// a change to a namespace's objects drops its snapshot, a change to
+	// the cluster's allowlists or defaults drops them all.
+	snapshots map[string]*Namespace
 	// defaultTagPolicy applies where no policy sets one.
 	defaultTagPolicy string
 	synced           []toolscache.InformerSynced
 }
-
-type nsSets struct{ allow, immutable *allowlist.Set }
 
 // NewStore returns an empty store. Call Watch to feed it.
 func NewStore() *Store {
@@ -83,7 +84,7 @@ func NewStore() *Store {
 		policies:    map[string]map[string]Policy{},
 		authorities: map[string]map[string]*Authority{},
 		cluster:     map[string][]allowlist.Rule{},
-		sets:        map[string]nsSets{},
+		snapshots:   map[string]*Namespace{},
 	}
 }
 
@@ -93,6 +94,7 @@ func (s *Store) SetDefaultTagPolicy(p string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.defaultTagPolicy = p
+	clear(s.snapshots)
 }
 
 // Watch registers the store with the informers of c for both kinds.
@@ -165,23 +167,40 @@ func (s *Store) MarkSynced() {
 // ErrNotSynced is returned while the informer caches are still filling.
 var ErrNotSynced = fmt.Errorf("policy cache is not synced yet")
 
-// Namespace returns the policies and authorities that apply to ns.
+// Namespace returns the policies and authorities that apply to ns. The
+// result is shared between requests and must not be modified.
 func (s *Store) Namespace(ns string) (*Namespace, error) {
 	if !s.Synced() {
 		return nil, ErrNotSynced
 	}
 	s.mu.RLock()
-	sets, cached := s.sets[ns]
+	snap, ok := s.snapshots[ns]
 	s.mu.RUnlock()
-	if !cached {
-		sets = s.buildSets(ns)
+	if ok {
+		return snap, nil
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	out := &Namespace{Name: ns, Authorities: map[string]*Authority{}, Allowlist: sets.allow, Immutable: sets.immutable}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if snap, ok := s.snapshots[ns]; ok {
+		return snap, nil
+	}
+	snap = s.build(ns)
+	s.snapshots[ns] = snap
+	return snap, nil
+}
+
+// build assembles the snapshot of ns; s.mu must be held.
+func (s *Store) build(ns string) *Namespace {
+	out := &Namespace{Name: ns, Authorities: map[string]*Authority{}}
+	var rules, immutable []allowlist.Rule
 	explicit := false
-	for _, p := range s.policies[ns] {
+	// Sorted: messages and tests want a stable order, and the first
+	// matching allowlist rule is the one reported.
+	for _, name := range slices.Sorted(maps.Keys(s.policies[ns])) {
+		p := s.policies[ns][name]
 		out.Policies = append(out.Policies, p)
+		rules = append(rules, p.Allowlist...)
+		immutable = append(immutable, p.Immutable...)
 		switch p.TagPolicy {
 		case v1beta1.TagPolicyPin:
 			out.Pin = true
@@ -193,51 +212,13 @@ func (s *Store) Namespace(ns string) (*Namespace, error) {
 	if !explicit && len(out.Policies) > 0 && s.defaultTagPolicy == v1beta1.TagPolicyPin {
 		out.Pin = true
 	}
-	// Map order is random; messages and tests want a stable order.
-	slices.SortFunc(out.Policies, func(a, b Policy) int {
-		switch {
-		case a.Name < b.Name:
-			return -1
-		case a.Name > b.Name:
-			return 1
-		}
-		return 0
-	})
-	for name, a := range s.authorities[ns] {
-		out.Authorities[name] = a
+	for _, name := range slices.Sorted(maps.Keys(s.cluster)) {
+		rules = append(rules, s.cluster[name]...)
 	}
-	return out, nil
-}
-
-// buildSets compiles the allowlists of ns once per change of its policies
-// or of the cluster's allowlists.
-func (s *Store) buildSets(ns string) nsSets {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if sets, ok := s.sets[ns]; ok {
-		return sets
-	}
-	var rules, immutable []allowlist.Rule
-	names := make([]string, 0, len(s.policies[ns]))
-	for n := range s.policies[ns] {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, n := range names {
-		rules = append(rules, s.policies[ns][n].Allowlist...)
-		immutable = append(immutable, s.policies[ns][n].Immutable...)
-	}
-	cluster := make([]string, 0, len(s.cluster))
-	for n := range s.cluster {
-		cluster = append(cluster, n)
-	}
-	slices.Sort(cluster)
-	for _, n := range cluster {
-		rules = append(rules, s.cluster[n]...)
-	}
-	sets := nsSets{allow: allowlist.NewSet(rules...), immutable: allowlist.NewSet(immutable...)}
-	s.sets[ns] = sets
-	return sets
+	out.Allowlist = allowlist.NewSet(rules...)
+	out.Immutable = allowlist.NewSet(immutable...)
+	maps.Copy(out.Authorities, s.authorities[ns])
+	return out
 }
 
 // PutAllowlist compiles an AdmissionAllowlist and stores it.
@@ -253,7 +234,7 @@ func (s *Store) PutAllowlist(al *v1beta1.AdmissionAllowlist) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.cluster[al.Name] = rules
-	clear(s.sets)
+	clear(s.snapshots)
 }
 
 func (s *Store) putAllowlist(o any) {
@@ -270,7 +251,7 @@ func (s *Store) deleteAllowlist(o any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.cluster, name)
-	clear(s.sets)
+	clear(s.snapshots)
 }
 
 // PutAuthority compiles aa and stores it, replacing any earlier version.
@@ -278,6 +259,7 @@ func (s *Store) PutAuthority(aa *v1beta1.AttestationAuthority) {
 	compiled := Compile(aa)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	delete(s.snapshots, aa.Namespace)
 	m := s.authorities[aa.Namespace]
 	if m == nil {
 		m = map[string]*Authority{}
@@ -307,7 +289,7 @@ func (s *Store) PutPolicy(gap *v1beta1.GenericAttestationPolicy) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.sets, gap.Namespace)
+	delete(s.snapshots, gap.Namespace)
 	m := s.policies[gap.Namespace]
 	if m == nil {
 		m = map[string]Policy{}
@@ -335,6 +317,7 @@ func (s *Store) deleteAuthority(o any) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	delete(s.snapshots, ns)
 	delete(s.authorities[ns], name)
 	if len(s.authorities[ns]) == 0 {
 		delete(s.authorities, ns)
@@ -348,7 +331,7 @@ func (s *Store) deletePolicy(o any) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.sets, ns)
+	delete(s.snapshots, ns)
 	delete(s.policies[ns], name)
 	if len(s.policies[ns]) == 0 {
 		delete(s.policies, ns)
