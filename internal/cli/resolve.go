@@ -25,8 +25,8 @@ import (
 
 func resolveCmd() *cobra.Command {
 	var (
-		file string
-		reg  registryFlags
+		files []string
+		reg   registryFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "resolve (-f MANIFEST | IMAGE...)",
@@ -37,11 +37,12 @@ StatefulSets, DaemonSets, Jobs, CronJobs and ReplicationControllers at its
 registry, and prints the manifests with the references rewritten to
 name:tag@sha256:<digest>, for GitOps pipelines that pin before they apply.
 Other documents pass through. Credentials come from the docker config.
-Only the image values change: key order, comments and styles are kept.
+Only the image values change: key order, comments and styles are kept
+(document markers and whitespace may be normalised). -f may be repeated.
 
 With IMAGE arguments instead, it prints each image pinned, one per line.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if (file == "") == (len(args) == 0) {
+			if (len(files) == 0) == (len(args) == 0) {
 				return fmt.Errorf("give either -f MANIFEST or IMAGE arguments")
 			}
 			res, err := resolve.New(resolve.Options{Keychain: authn.DefaultKeychain, InsecureRegistries: reg.insecure, UserAgent: "kritis"})
@@ -51,19 +52,26 @@ With IMAGE arguments instead, it prints each image pinned, one per line.`,
 			if len(args) > 0 {
 				return pinImages(cmd, res, args)
 			}
-			var in io.Reader = cmd.InOrStdin()
-			if file != "-" {
-				f, err := os.Open(file)
-				if err != nil {
-					return err
+			// Several files print as one stream of documents, in order.
+			first := true
+			for _, file := range files {
+				var in io.Reader = cmd.InOrStdin()
+				if file != "-" {
+					f, err := os.Open(file)
+					if err != nil {
+						return err
+					}
+					defer f.Close()
+					in = f
 				}
-				defer f.Close()
-				in = f
+				if err := pinManifests(cmd, res, in, cmd.OutOrStdout(), &first); err != nil {
+					return fmt.Errorf("%s: %w", file, err)
+				}
 			}
-			return pinManifests(cmd, res, in, cmd.OutOrStdout())
+			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&file, "filename", "f", "", "manifest file, or - for stdin")
+	cmd.Flags().StringArrayVarP(&files, "filename", "f", nil, "manifest file, or - for stdin (repeatable)")
 	reg.bind(cmd)
 	return cmd
 }
@@ -87,9 +95,10 @@ func pinImages(cmd *cobra.Command, res *resolve.Resolver, images []string) error
 	return nil
 }
 
-func pinManifests(cmd *cobra.Command, res *resolve.Resolver, in io.Reader, out io.Writer) error {
+// pinManifests pins the documents of in onto out, separating documents
+// with "---" once *first is false.
+func pinManifests(cmd *cobra.Command, res *resolve.Resolver, in io.Reader, out io.Writer, first *bool) error {
 	r := utilyaml.NewYAMLReader(bufio.NewReader(in))
-	first := true
 	for {
 		doc, err := r.Read()
 		if errors.Is(err, io.EOF) {
@@ -105,10 +114,10 @@ func pinManifests(cmd *cobra.Command, res *resolve.Resolver, in io.Reader, out i
 		if err != nil {
 			return err
 		}
-		if !first {
+		if !*first {
 			fmt.Fprintln(out, "---")
 		}
-		first = false
+		*first = false
 		if _, err := out.Write(pinned); err != nil {
 			return err
 		}

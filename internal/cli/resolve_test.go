@@ -98,6 +98,15 @@ spec:
 		t.Errorf("the already pinned image was pinned again or the tag was not pinned once:\n%s", got)
 	}
 
+	// Repeated -f: every file, in order, one stream of documents.
+	out.Reset()
+	if code := Main([]string{"resolve", "-f", file, "-f", file}, &out, &errb); code != 0 {
+		t.Fatalf("two files: exit %d: %s", code, errb.String())
+	}
+	if n := strings.Count(out.String(), "kind: Deployment"); n != 2 {
+		t.Fatalf("two files: %d Deployments in the output, want 2:\n%s", n, out.String())
+	}
+
 	// An unknown tag is an error naming the field.
 	if err := os.WriteFile(file, []byte(strings.ReplaceAll(manifest, "/job:1.0", "/job:9.9")), 0o644); err != nil {
 		t.Fatal(err)
